@@ -1,0 +1,5 @@
+import sys
+
+from fastapi_lint.cli import main
+
+sys.exit(main())

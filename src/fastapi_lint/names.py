@@ -1,0 +1,47 @@
+"""Qualified names of the FastAPI and Starlette objects the model recognises.
+
+FastAPI re-exports many Starlette objects and exposes its own under several module paths;
+every spelling a user can import is mapped to one canonical name here.
+"""
+
+from __future__ import annotations
+
+FASTAPI_APP = "fastapi.FastAPI"
+API_ROUTER = "fastapi.APIRouter"
+DEPENDS = "fastapi.Depends"
+SECURITY = "fastapi.Security"
+CORS_MIDDLEWARE = "starlette.middleware.cors.CORSMiddleware"
+MIDDLEWARE = "starlette.middleware.Middleware"
+HTTP_EXCEPTION = "fastapi.HTTPException"
+STATUS = "starlette.status"
+ANNOTATED = "typing.Annotated"
+
+_ALIASES: dict[str, str] = {
+    "fastapi.applications.FastAPI": FASTAPI_APP,
+    "fastapi.routing.APIRouter": API_ROUTER,
+    "fastapi.param_functions.Depends": DEPENDS,
+    "fastapi.params.Depends": DEPENDS,
+    "fastapi.param_functions.Security": SECURITY,
+    "fastapi.params.Security": SECURITY,
+    "fastapi.middleware.cors.CORSMiddleware": CORS_MIDDLEWARE,
+    "fastapi.middleware.Middleware": MIDDLEWARE,
+    "fastapi.exceptions.HTTPException": HTTP_EXCEPTION,
+    "starlette.exceptions.HTTPException": HTTP_EXCEPTION,
+    "fastapi.status": STATUS,
+    "typing_extensions.Annotated": ANNOTATED,
+}
+
+# Route decorators: the HTTP verbs, plus api_route which takes methods=[...].
+HTTP_METHOD_DECORATORS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
+)
+API_ROUTE = "api_route"
+ADD_API_ROUTE = "add_api_route"
+
+# Modules whose import marks a file as FastAPI code.
+FASTAPI_MODULES = frozenset({"fastapi", "starlette"})
+
+
+def canonical(qualified_name: str) -> str:
+    """The canonical spelling of a qualified name, resolving known re-exports."""
+    return _ALIASES.get(qualified_name, qualified_name)

@@ -1,0 +1,93 @@
+"""Line and column of the few nodes we report, without LibCST's PositionProvider.
+
+PositionProvider records a range for every node of the module, which costs about twice the
+parse itself. We only need the ranges of reported nodes, so we replay LibCST's code generation
+with a state that merely counts lines and columns, records the targets, and stops as soon as
+the last target is done. Ranges follow PositionProvider's "syntactic" semantics: leading
+whitespace, comments and enclosing parentheses are not part of a node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+from fastapi_lint.diagnostics import Position
+
+
+class _AllTargetsFound(Exception):
+    pass
+
+
+@dataclass
+class _CountingState(CodegenState):
+    targets: frozenset[cst.CSTNode] = frozenset()
+    ranges: dict[cst.CSTNode, tuple[Position, Position]] = field(default_factory=dict)
+    line: int = 1
+    column: int = 0  # 0-based while counting; reported 1-based
+    _starts: dict[cst.CSTNode, Position] = field(default_factory=dict)
+
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self._advance(token)
+
+    def add_token(self, value: str) -> None:
+        self._advance(value)
+
+    def _advance(self, text: str) -> None:
+        newlines = text.count("\n") or text.count("\r")
+        if newlines:
+            self.line += newlines
+            self.column = len(text) - max(text.rfind("\n"), text.rfind("\r")) - 1
+        else:
+            self.column += len(text)
+
+    def pop_trailing_newline(self) -> None:
+        pass
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if node in self.targets:
+            self._starts.setdefault(node, Position(self.line, self.column + 1))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        if node in self.targets:
+            self._record(node, self._starts[node])
+
+    @contextmanager
+    def record_syntactic_position(self, node: cst.CSTNode, **_hoisted: object) -> Iterator[None]:
+        if node not in self.targets:
+            yield
+            return
+        start = Position(self.line, self.column + 1)
+        yield
+        self._record(node, start)
+
+    def _record(self, node: cst.CSTNode, start: Position) -> None:
+        # The syntactic range is recorded first (innermost); keep it, as PositionProvider does.
+        if node not in self.ranges:
+            self.ranges[node] = (start, Position(self.line, self.column + 1))
+            if len(self.ranges) == len(self.targets):
+                raise _AllTargetsFound
+
+
+def node_ranges(
+    module: cst.Module, nodes: Iterable[cst.CSTNode]
+) -> dict[cst.CSTNode, tuple[Position, Position]]:
+    """Map each node to its (start, end) position; end is exclusive, as in ruff."""
+    targets = frozenset(nodes)
+    if not targets:
+        return {}
+    state = _CountingState(
+        default_indent=module.default_indent,
+        default_newline=module.default_newline,
+        targets=targets,
+    )
+    try:
+        module._codegen(state)
+    except _AllTargetsFound:
+        pass
+    return state.ranges

@@ -1,0 +1,92 @@
+"""The rule base class: metadata declared once on the class, options validated once per run."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import libcst as cst
+
+from fastapi_lint.diagnostics import Severity
+from fastapi_lint.semantic import FileModel
+
+DOCS_URL = "https://github.com/fastapi-lint/fastapi-lint/blob/main/rules/{code}.md"
+
+
+class OptionError(ValueError):
+    """A rule option with a bad value; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    default: Any
+    description: str
+    # Returns the normalised value or raises OptionError.
+    parse: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Finding:
+    node: cst.CSTNode
+    message: str
+    severity: Severity
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the class attributes and `check`.
+
+    The class docstring is the rule's documentation page (Markdown with the fixed headings);
+    its first line is the one-line summary.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.WARNING
+    default_enabled: ClassVar[bool] = True
+    fixable: ClassVar[bool] = False
+    # A file is parsed for this rule only if its bytes contain one of these.
+    triggers: ClassVar[tuple[bytes, ...]] = (b"fastapi",)
+    options: ClassVar[tuple[Option, ...]] = ()
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        self.settings = {option.name: option.default for option in self.options}
+        known = {option.name: option for option in self.options}
+        for key, value in (settings or {}).items():
+            if key not in known:
+                raise OptionError(f"unknown option `{key}` for rule {self.code}")
+            self.settings[key] = known[key].parse(value)
+
+    def check(self, model: FileModel) -> Iterable[Finding]:
+        raise NotImplementedError
+
+    def finding(
+        self, node: cst.CSTNode, message: str, severity: Severity | None = None
+    ) -> Finding:
+        return Finding(node, message, severity or self.severity)
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        return cls.documentation().splitlines()[0] if cls.__doc__ else ""
+
+    @classmethod
+    def url(cls) -> str:
+        return DOCS_URL.format(code=cls.code)
+
+
+def string_list(value: Any, *, choices: Iterable[str] | None = None, upper: bool = False) -> tuple:
+    """Option parser for a list of strings, optionally restricted to `choices`."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise OptionError("expected a list of strings")
+    items = tuple(item.upper() if upper else item for item in value)
+    allowed = set(choices) if choices is not None else None
+    for item in items:
+        if allowed is not None and item not in allowed:
+            raise OptionError(f"`{item}` is not one of {', '.join(sorted(allowed))}")
+    return items

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+
+from fastapi_lint import names
+from fastapi_lint.diagnostics import Severity
+from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.semantic import CallSite, FileModel, is_true, string_value
+
+# An origin no legitimate allow-list accepts: a regex matching it lets any site in.
+_ATTACKER_ORIGIN = "https://attacker.invalid"
+
+
+class CorsWildcardOrigin(Rule):
+    """CORS middleware allows every origin.
+
+    ## What it does
+    Checks for `CORSMiddleware` configured with `"*"` in `allow_origins` (a literal, or a
+    module-level name bound to one) or with an `allow_origin_regex` that matches any origin,
+    such as `".*"` or `"https?://.*"`. All three ways of adding the middleware are checked:
+    `app.add_middleware(CORSMiddleware, ...)`, `Middleware(CORSMiddleware, ...)` and
+    `CORSMiddleware(app, ...)`, with the class imported from `fastapi.middleware.cors` or
+    `starlette.middleware.cors`.
+
+    ## Why is this bad?
+    A wildcard lets any web page call the API from a visitor's browser and read the answers.
+    With `allow_credentials=True` it is an error, and a dangerous one: browsers refuse
+    `Access-Control-Allow-Origin: *` on credentialed requests, so Starlette answers with the
+    caller's own `Origin` instead. Every site on the internet can then make requests carrying
+    the user's cookies or `Authorization` header and read the responses.
+
+    Origins read from settings or the environment are not flagged: they cannot be proven to
+    be a wildcard.
+
+    ## Example
+    ```python
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+
+    app = FastAPI()
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
+    ```
+
+    Use instead:
+    ```python
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+
+    app = FastAPI()
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["https://app.example.com"],
+        allow_credentials=True,
+    )
+    ```
+
+    ## Fix safety
+    There is no fix: the allowed origins are business data.
+
+    ## Options
+    None.
+    """
+
+    code = "FAPI301"
+    name = "cors-wildcard-origin"
+    severity = Severity.WARNING
+    triggers = (b"CORSMiddleware",)
+
+    def check(self, model: FileModel) -> Iterator[Finding]:
+        for site in model.calls:
+            keywords = _cors_keywords(model, site)
+            if keywords is None:
+                continue
+            culprit = _wildcard_argument(model, keywords)
+            if culprit is None:
+                continue
+            if is_true(keywords.get("allow_credentials", cst.Arg(cst.Name("False"))).value):
+                yield self.finding(
+                    culprit,
+                    "CORS allows any origin with `allow_credentials=True`: browsers refuse "
+                    "`*` with credentials, so Starlette echoes the caller's Origin and any "
+                    "site can make credentialed requests",
+                    Severity.ERROR,
+                )
+            else:
+                yield self.finding(culprit, "CORS allows any origin")
+
+
+def _cors_keywords(model: FileModel, site: CallSite) -> dict[str, cst.Arg] | None:
+    """Keyword arguments of a call that configures CORSMiddleware, else None."""
+    call, scope = site.call, site.scope
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "add_middleware":
+        configured = call.args[0].value if call.args and not call.args[0].keyword else None
+    elif model.callee(site) == names.MIDDLEWARE:
+        configured = call.args[0].value if call.args and not call.args[0].keyword else None
+    else:
+        configured = func
+    if configured is None or model.qualified_name(configured, scope) != names.CORS_MIDDLEWARE:
+        return None
+    return {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
+
+
+def _wildcard_argument(model: FileModel, keywords: dict[str, cst.Arg]) -> cst.Arg | None:
+    origins = keywords.get("allow_origins")
+    if origins is not None and _contains_star(model, origins.value):
+        return origins
+    regex = keywords.get("allow_origin_regex")
+    if regex is not None and _matches_any_origin(string_value(regex.value)):
+        return regex
+    return None
+
+
+def _contains_star(model: FileModel, value: cst.BaseExpression) -> bool:
+    if isinstance(value, cst.Name):
+        value = model.module_constant(value) or value
+    if string_value(value) == "*":
+        return True  # a bare "*" string: Starlette tests `"*" in allow_origins`
+    if isinstance(value, cst.List | cst.Tuple | cst.Set):
+        return any(string_value(element.value) == "*" for element in value.elements)
+    return False
+
+
+def _matches_any_origin(pattern: str | None) -> bool:
+    if pattern is None:
+        return False
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return False
+    # Starlette checks origins with fullmatch.
+    return compiled.fullmatch(_ATTACKER_ORIGIN) is not None

@@ -1,0 +1,587 @@
+"""The semantic model of one file: scopes, bindings, and the FastAPI objects they name.
+
+Built in ONE traversal of the LibCST tree, shared by every rule. We do not use LibCST's
+ScopeProvider/QualifiedNameProvider: they cost about nine times the parse (measured on
+lnbits). The traversal records facts (bindings per scope, calls, functions); names are
+resolved afterwards, so an import placed below its use still resolves, as it does at run time.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from fastapi_lint import names
+from fastapi_lint.names import canonical
+
+# Marks an object imported from another module of the linted project (maybe a router).
+LOCAL_IMPORT = "<project-import>"
+_BUILTINS = frozenset(dir(builtins))
+_RESOLUTION_DEPTH = 8
+
+
+class BindingKind(enum.Enum):
+    IMPORT = "import"
+    ASSIGN = "assign"  # also `with ... as name` and `name := ...`
+    DEF = "def"
+    CLASS = "class"
+    PARAM = "param"
+    OTHER = "other"  # loop targets, `except ... as`, augmented assignment: value unknown
+
+
+@dataclass(frozen=True, eq=False)
+class Binding:
+    kind: BindingKind
+    qualified_name: str | None = None  # IMPORT
+    is_project_import: bool = False  # IMPORT from this project (relative or local package)
+    value: cst.BaseExpression | None = None  # ASSIGN
+    annotation: cst.BaseExpression | None = None  # ASSIGN, PARAM
+    node: cst.CSTNode | None = None  # DEF, CLASS
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: str  # "module", "class", "function" or "lambda"
+    node: cst.CSTNode
+    parent: Scope | None
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+
+    def bind(self, name: str, binding: Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+    @property
+    def is_async_function(self) -> bool:
+        return isinstance(self.node, cst.FunctionDef) and self.node.asynchronous is not None
+
+    def executing_function(self) -> Scope | None:
+        """The function whose frame runs code in this scope (class bodies run in it)."""
+        scope: Scope | None = self
+        while scope is not None and scope.kind == "class":
+            scope = scope.parent
+        return scope if scope is not None and scope.kind != "module" else None
+
+
+@dataclass(frozen=True, eq=False)
+class CallSite:
+    call: cst.Call
+    scope: Scope
+
+
+@dataclass(eq=False)
+class Route:
+    """One path operation: a route decorator, or an `add_api_route(...)` call."""
+
+    report_node: cst.CSTNode  # the Decorator, or the add_api_route Call
+    call: cst.Call
+    receiver: cst.BaseExpression
+    methods: frozenset[str] | None  # None when not statically known
+    path: str | None  # None when not a plain string literal
+    keywords: dict[str, cst.Arg]
+    handler: cst.FunctionDef | None  # None when defined elsewhere or not resolvable
+    scope: Scope  # where the decorator or call is evaluated
+
+    @property
+    def has_unknown_keywords(self) -> bool:
+        """`**options` in the call: any keyword may be in there."""
+        return any(arg.star == "**" for arg in self.call.args)
+
+    @property
+    def handler_name(self) -> str | None:
+        return self.handler.name.value if self.handler is not None else None
+
+    def describe(self) -> str:
+        """`GET /items` style label for messages."""
+        methods = "|".join(sorted(self.methods)) if self.methods else "?"
+        return f"{methods} {self.path if self.path is not None else '?'}"
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    node: cst.FunctionDef
+    scope: Scope  # the function's own scope
+    routes: list[Route] = field(default_factory=list)
+    is_dependency: bool = False
+
+
+class ProjectModules:
+    """Which absolute module names belong to the linted project (built once per run)."""
+
+    def __init__(self, top_level_names: Sequence[str] = ()) -> None:
+        self._names = frozenset(top_level_names)
+
+    def is_local(self, module: str) -> bool:
+        return module.split(".", 1)[0] in self._names
+
+
+class FileModel:
+    """Facts about one module, and the resolution helpers rules use."""
+
+    def __init__(self, module: cst.Module, project: ProjectModules) -> None:
+        self.module = module
+        self.project = project
+        self.module_scope = Scope("module", module, None)
+        self.calls: list[CallSite] = []
+        self.functions: dict[cst.FunctionDef, FunctionInfo] = {}
+        self.imports_fastapi = False
+        self.routes: list[Route] = []
+        self.awaited: set[cst.Call] = set()  # calls that are directly awaited
+        self._callees: dict[cst.Call, str | None] = {}
+        _Builder(self).walk()
+
+    # -- name resolution -------------------------------------------------------------
+
+    def lookup(self, name: str, scope: Scope) -> list[Binding] | None:
+        """Bindings of `name` in the nearest enclosing scope that binds it (Python's LEGB)."""
+        current: Scope | None = scope
+        while current is not None:
+            if (current is scope or current.kind != "class") and name in current.bindings:
+                return current.bindings[name]
+            current = current.parent
+        return None
+
+    def qualified_name(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
+        """`requests.get` for `rq.get` after `import requests as rq`; None when unknown."""
+        if isinstance(expr, cst.Name):
+            bindings = self.lookup(expr.value, scope)
+            if bindings is None:
+                return f"builtins.{expr.value}" if expr.value in _BUILTINS else None
+            targets = {b.qualified_name for b in bindings if b.kind is BindingKind.IMPORT}
+            if len(targets) == 1 and len(bindings) == sum(
+                b.kind is BindingKind.IMPORT for b in bindings
+            ):
+                return canonical(targets.pop())  # type: ignore[arg-type]
+            return None
+        if isinstance(expr, cst.Attribute):
+            base = self.qualified_name(expr.value, scope)
+            return canonical(f"{base}.{expr.attr.value}") if base else None
+        return None
+
+    def object_kind(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str | None:
+        """The class an expression's value is an instance of, e.g. `fastapi.FastAPI`.
+
+        LOCAL_IMPORT for a name imported from the linted project; None when not provable.
+        """
+        if depth > _RESOLUTION_DEPTH:
+            return None
+        if isinstance(expr, cst.Call):
+            return self.class_name(expr.func, scope)
+        if isinstance(expr, cst.Attribute):
+            root = expr
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            if isinstance(root, cst.Name) and self._is_project_import(root, scope):
+                return LOCAL_IMPORT
+            return None
+        if not isinstance(expr, cst.Name):
+            return None
+        bindings = self.lookup(expr.value, scope)
+        if not bindings:
+            return None
+        kinds = {self._binding_kind(b, scope, depth) for b in bindings}
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def class_name(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
+        """Qualified name of the class `expr` names; a local subclass of FastAPI or
+        APIRouter counts as its base."""
+        if isinstance(expr, cst.Name):
+            bindings = self.lookup(expr.value, scope) or []
+            if len(bindings) == 1 and bindings[0].kind is BindingKind.CLASS:
+                return self._framework_base(bindings[0].node, scope)  # type: ignore[arg-type]
+        return self.qualified_name(expr, scope)
+
+    def annotation_name(self, annotation: cst.BaseExpression | None, scope: Scope) -> str | None:
+        if annotation is None:
+            return None
+        return self.qualified_name(annotation, scope)
+
+    def _binding_kind(self, binding: Binding, scope: Scope, depth: int) -> str | None:
+        if binding.kind is BindingKind.IMPORT:
+            return LOCAL_IMPORT if binding.is_project_import else None
+        if binding.kind in (BindingKind.ASSIGN, BindingKind.PARAM):
+            declared = self.annotation_name(binding.annotation, scope)
+            if declared in (names.FASTAPI_APP, names.API_ROUTER):
+                return declared
+            if binding.value is not None:
+                return self.object_kind(binding.value, scope, depth + 1)
+        return None
+
+    def _framework_base(self, class_def: cst.ClassDef, scope: Scope) -> str | None:
+        for base in class_def.bases:
+            name = self.qualified_name(base.value, scope)
+            if name in (names.FASTAPI_APP, names.API_ROUTER):
+                return name
+        return None
+
+    def _is_project_import(self, name: cst.Name, scope: Scope) -> bool:
+        bindings = self.lookup(name.value, scope) or []
+        return bool(bindings) and all(b.is_project_import for b in bindings)
+
+    # -- FastAPI objects -----------------------------------------------------------------
+
+    def is_app_or_router(self, expr: cst.BaseExpression, scope: Scope, call: cst.Call) -> bool:
+        """True when `expr` is provably a FastAPI app or APIRouter.
+
+        A name imported from another module of the project counts when this file imports
+        fastapi and the call's path is a string literal (routers are often built elsewhere).
+        """
+        kind = self.object_kind(expr, scope)
+        if kind in (names.FASTAPI_APP, names.API_ROUTER):
+            return True
+        return kind == LOCAL_IMPORT and self.imports_fastapi and _has_string_path(call)
+
+    def function_info(self, node: cst.FunctionDef) -> FunctionInfo | None:
+        return self.functions.get(node)
+
+    def callee(self, site: CallSite) -> str | None:
+        """Qualified name of the called function or class (memoised: rules share it)."""
+        call = site.call
+        if call not in self._callees:
+            self._callees[call] = self.qualified_name(call.func, site.scope)
+        return self._callees[call]
+
+    def calls_to(self, *qualified_names: str) -> Iterator[CallSite]:
+        """Calls of the given callables; a cheap check on the last name comes first."""
+        wanted = frozenset(qualified_names)
+        last_names = frozenset(name.rsplit(".", 1)[-1] for name in wanted)
+        for site in self.calls:
+            func = site.call.func
+            last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+            if last in last_names and self.callee(site) in wanted:
+                yield site
+
+    def resolve_function(self, expr: cst.BaseExpression, scope: Scope) -> cst.FunctionDef | None:
+        """The `def` a name refers to, when the name is bound to exactly one function."""
+        if not isinstance(expr, cst.Name):
+            return None
+        bindings = self.lookup(expr.value, scope) or []
+        if len(bindings) == 1 and bindings[0].kind is BindingKind.DEF:
+            return bindings[0].node  # type: ignore[return-value]
+        return None
+
+    def module_constant(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The value of a module-level name assigned exactly once."""
+        bindings = self.module_scope.bindings.get(name.value, [])
+        if len(bindings) == 1 and bindings[0].kind is BindingKind.ASSIGN:
+            return bindings[0].value
+        return None
+
+    def _finish(self) -> None:
+        """Post-traversal facts: routes declared by decorators or calls, and dependencies."""
+        for info in self.functions.values():
+            for decorator in info.node.decorators:
+                route = self._decorator_route(decorator, info)
+                if route is not None:
+                    info.routes.append(route)
+                    self.routes.append(route)
+        self.routes.extend(self._added_routes())
+        for site in self.calls_to(names.DEPENDS, names.SECURITY):
+            target = _argument(site.call, 0, "dependency")
+            function = self.resolve_function(target, site.scope) if target else None
+            if function is not None and function in self.functions:
+                self.functions[function].is_dependency = True
+
+    def _decorator_route(self, decorator: cst.Decorator, info: FunctionInfo) -> Route | None:
+        call = decorator.decorator
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
+            return None
+        verb = call.func.attr.value
+        if verb not in names.HTTP_METHOD_DECORATORS and verb != names.API_ROUTE:
+            return None
+        outer = info.scope.parent
+        assert outer is not None
+        if not self.is_app_or_router(call.func.value, outer, call):
+            return None
+        methods = frozenset({verb.upper()}) if verb != names.API_ROUTE else _methods(call)
+        return _route(decorator, call, methods, info.node, outer)
+
+    def _added_routes(self) -> Iterator[Route]:
+        for site in self.calls:
+            func = site.call.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == names.ADD_API_ROUTE):
+                continue
+            if not self.is_app_or_router(func.value, site.scope, site.call):
+                continue
+            endpoint = _argument(site.call, 1, "endpoint")
+            handler = self.resolve_function(endpoint, site.scope) if endpoint else None
+            route = _route(site.call, site.call, _methods(site.call), handler, site.scope)
+            if handler is not None and handler in self.functions:
+                self.functions[handler].routes.append(route)
+            yield route
+
+
+def _route(
+    report_node: cst.CSTNode,
+    call: cst.Call,
+    methods: frozenset[str] | None,
+    handler: cst.FunctionDef | None,
+    scope: Scope,
+) -> Route:
+    assert isinstance(call.func, cst.Attribute)
+    path = _argument(call, 0, "path")
+    return Route(
+        report_node=report_node,
+        call=call,
+        receiver=call.func.value,
+        methods=methods,
+        path=string_value(path) if path is not None else None,
+        keywords={arg.keyword.value: arg for arg in call.args if arg.keyword is not None},
+        handler=handler,
+        scope=scope,
+    )
+
+
+def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
+    """The expression passed as positional `position` or as `keyword=`."""
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    return positional[position].value if len(positional) > position else None
+
+
+def _methods(call: cst.Call) -> frozenset[str] | None:
+    """HTTP methods of `api_route`/`add_api_route`: FastAPI defaults to GET."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "methods":
+            if not isinstance(arg.value, cst.List | cst.Tuple | cst.Set):
+                return None
+            values = [string_value(el.value) for el in arg.value.elements]
+            if any(v is None for v in values):
+                return None
+            return frozenset(v.upper() for v in values)  # type: ignore[union-attr]
+    return frozenset({"GET"})
+
+
+def _has_string_path(call: cst.Call) -> bool:
+    path = _argument(call, 0, "path")
+    return isinstance(path, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString)
+
+
+def string_value(expr: cst.BaseExpression | None) -> str | None:
+    """The value of a plain string literal (no f-string), else None."""
+    if isinstance(expr, cst.SimpleString | cst.ConcatenatedString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def is_true(expr: cst.BaseExpression | None) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "True"
+
+
+# -- the traversal ---------------------------------------------------------------------
+
+# Fields that never hold code we analyse (whitespace, brackets, punctuation).
+_SKIPPED_FIELDS = frozenset(
+    {
+        "lpar", "rpar", "lbracket", "rbracket", "lbrace", "rbrace", "comma", "semicolon",
+        "colon", "leading_lines", "lines_after_decorators", "header", "footer", "equal",
+        "newline", "operator", "dot", "asynchronous", "star", "indent", "prefix",
+        "encoding", "default_indent", "default_newline", "has_trailing_newline",
+        "trailing_whitespace", "relative", "semicolon", "first_line",
+    }
+)  # fmt: skip
+_child_fields_cache: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    fields = _child_fields_cache.get(node_type)
+    if fields is None:
+        fields = tuple(
+            f.name
+            for f in dataclasses.fields(node_type)
+            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+        )
+        _child_fields_cache[node_type] = fields
+    return fields
+
+
+def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, tuple | list):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def _bound_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
+    """Names bound by an assignment target, including tuple unpacking and starred names."""
+    if isinstance(target, cst.Name):
+        yield target
+    elif isinstance(target, cst.Tuple | cst.List):
+        for element in target.elements:
+            yield from _bound_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _bound_names(target.value)
+
+
+def _dotted(expr: cst.BaseExpression | None) -> str:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return f"{_dotted(expr.value)}.{expr.attr.value}"
+    return ""
+
+
+class _Builder:
+    """Walks the tree once with an explicit stack (deeply nested code must not recurse)."""
+
+    def __init__(self, model: FileModel) -> None:
+        self.model = model
+        self.handlers = {
+            cst.Import: self._import,
+            cst.ImportFrom: self._import_from,
+            cst.Assign: self._assign,
+            cst.AnnAssign: self._ann_assign,
+            cst.AugAssign: self._aug_assign,
+            cst.NamedExpr: self._named_expr,
+            cst.For: self._for,
+            cst.With: self._with,
+            cst.ExceptHandler: self._except_handler,
+            cst.ExceptStarHandler: self._except_handler,
+            cst.FunctionDef: self._function_def,
+            cst.ClassDef: self._class_def,
+            cst.Lambda: self._lambda,
+            cst.Call: self._call,
+            cst.Await: self._await,
+        }
+
+    def walk(self) -> None:
+        self.stack: list[tuple[cst.CSTNode, Scope]] = [(self.model.module, self.model.module_scope)]
+        handlers = self.handlers
+        while self.stack:
+            node, scope = self.stack.pop()
+            handler = handlers.get(type(node))
+            if handler is not None:
+                handler(node, scope)
+            else:
+                self._push_children(node, scope)
+        self.model._finish()
+
+    def _push_children(self, node: cst.CSTNode, scope: Scope) -> None:
+        self.stack.extend((child, scope) for child in _children(node))
+
+    def _push(self, nodes: Sequence[cst.CSTNode | None], scope: Scope) -> None:
+        self.stack.extend((node, scope) for node in nodes if node is not None)
+
+    def _import(self, node: cst.Import, scope: Scope) -> None:
+        for alias in node.names:
+            module = _dotted(alias.name)
+            self._note_module(module)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local, target = alias.asname.name.value, module
+            else:  # `import a.b` binds `a`
+                local = target = module.split(".", 1)[0]
+            is_project = self.model.project.is_local(module)
+            scope.bind(local, Binding(BindingKind.IMPORT, target, is_project))
+
+    def _import_from(self, node: cst.ImportFrom, scope: Scope) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        module = "." * len(node.relative) + _dotted(node.module)
+        self._note_module(module)
+        is_project = bool(node.relative) or self.model.project.is_local(module)
+        for alias in node.names:
+            local = alias.asname.name if alias.asname is not None else alias.name
+            if isinstance(local, cst.Name):
+                separator = "" if module.endswith(".") else "."
+                qualified = f"{module}{separator}{_dotted(alias.name)}"
+                scope.bind(local.value, Binding(BindingKind.IMPORT, qualified, is_project))
+
+    def _note_module(self, module: str) -> None:
+        if module.split(".", 1)[0] in names.FASTAPI_MODULES:
+            self.model.imports_fastapi = True
+
+    def _assign(self, node: cst.Assign, scope: Scope) -> None:
+        for target in node.targets:
+            self._bind_target(target.target, scope, node.value)
+        self._push_children(node, scope)
+
+    def _ann_assign(self, node: cst.AnnAssign, scope: Scope) -> None:
+        if isinstance(node.target, cst.Name):
+            binding = Binding(
+                BindingKind.ASSIGN, value=node.value, annotation=node.annotation.annotation
+            )
+            scope.bind(node.target.value, binding)
+        self._push_children(node, scope)
+
+    def _aug_assign(self, node: cst.AugAssign, scope: Scope) -> None:
+        self._bind_target(node.target, scope, None)
+        self._push_children(node, scope)
+
+    def _named_expr(self, node: cst.NamedExpr, scope: Scope) -> None:
+        self._bind_target(node.target, scope, node.value)
+        self._push_children(node, scope)
+
+    def _for(self, node: cst.For, scope: Scope) -> None:
+        self._bind_target(node.target, scope, None)
+        self._push_children(node, scope)
+
+    def _with(self, node: cst.With, scope: Scope) -> None:
+        for item in node.items:
+            if item.asname is not None:
+                self._bind_target(item.asname.name, scope, item.item)
+        self._push_children(node, scope)
+
+    def _except_handler(self, node: cst.ExceptHandler, scope: Scope) -> None:
+        if node.name is not None:
+            self._bind_target(node.name.name, scope, None)
+        self._push_children(node, scope)
+
+    def _bind_target(
+        self, target: cst.BaseExpression, scope: Scope, value: cst.BaseExpression | None
+    ) -> None:
+        if isinstance(target, cst.Name):
+            kind = BindingKind.ASSIGN if value is not None else BindingKind.OTHER
+            scope.bind(target.value, Binding(kind, value=value))
+            return
+        for name in _bound_names(target):  # unpacking: the value of each name is unknown
+            scope.bind(name.value, Binding(BindingKind.OTHER))
+
+    def _function_def(self, node: cst.FunctionDef, scope: Scope) -> None:
+        scope.bind(node.name.value, Binding(BindingKind.DEF, node=node))
+        inner = Scope("function", node, scope)
+        self.model.functions[node] = FunctionInfo(node, inner)
+        # Decorators, defaults and annotations run in the enclosing scope; the body in its own.
+        self._push([d.decorator for d in node.decorators], scope)
+        self._push([node.returns], scope)
+        self._parameters(node.params, inner, scope)
+        self.stack.append((node.body, inner))
+
+    def _lambda(self, node: cst.Lambda, scope: Scope) -> None:
+        inner = Scope("lambda", node, scope)
+        self._parameters(node.params, inner, scope)
+        self.stack.append((node.body, inner))
+
+    def _parameters(self, params: cst.Parameters, inner: Scope, outer: Scope) -> None:
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        for extra in (params.star_arg, params.star_kwarg):
+            if isinstance(extra, cst.Param):
+                every.append(extra)
+        for param in every:
+            annotation = param.annotation.annotation if param.annotation is not None else None
+            inner.bind(param.name.value, Binding(BindingKind.PARAM, annotation=annotation))
+            self._push([param.default, param.annotation], outer)
+
+    def _class_def(self, node: cst.ClassDef, scope: Scope) -> None:
+        scope.bind(node.name.value, Binding(BindingKind.CLASS, node=node))
+        self._push([d.decorator for d in node.decorators], scope)
+        self._push([*node.bases, *node.keywords], scope)
+        self.stack.append((node.body, Scope("class", node, scope)))
+
+    def _await(self, node: cst.Await, scope: Scope) -> None:
+        if isinstance(node.expression, cst.Call):
+            self.model.awaited.add(node.expression)
+        self._push_children(node, scope)
+
+    def _call(self, node: cst.Call, scope: Scope) -> None:
+        self.model.calls.append(CallSite(node, scope))
+        self._push_children(node, scope)
