@@ -6,7 +6,6 @@ Exit codes: 0 no violations, 1 violations, 2 usage, configuration or internal er
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,16 +21,30 @@ from fastapi_lint.rules import ALL_RULES, RULES_BY_CODE
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 
 
-class _CheckByDefault(click.Group):
-    """`fastapi-lint src/` means `fastapi-lint check src/`, as with ruff."""
+class _FastapiLintGroup(click.Group):
+    """Runs the subcommands: `fastapi-lint src/` means `fastapi-lint check src/` (as with
+    ruff); a subcommand's return value is the exit code; errors become one line and exit 2."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "--version"):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx: click.Context) -> None:
+        try:
+            code = super().invoke(ctx)
+        except ConfigError as error:
+            click.echo(f"fastapi-lint: error: {error}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:  # a bug of ours: one line, not a traceback
+            click.echo(f"fastapi-lint: internal error: {type(error).__name__}: {error}", err=True)
+            ctx.exit(EXIT_ERROR)
+        ctx.exit(code if isinstance(code, int) else EXIT_OK)
 
-@click.group(cls=_CheckByDefault, no_args_is_help=True)
+
+@click.group(cls=_FastapiLintGroup, no_args_is_help=True)
 @click.version_option(__version__, prog_name="fastapi-lint")
 def cli() -> None:
     """A linter for FastAPI codebases."""
@@ -144,17 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `fastapi-lint` script and of `python -m fastapi_lint`."""
     try:
         code = cli.main(args=argv, prog_name="fastapi-lint", standalone_mode=False)
-    except click.exceptions.Exit as done:  # --help, --version
-        return done.exit_code
     except click.ClickException as error:  # bad flags or arguments
         error.show()
         return EXIT_ERROR
     except click.Abort:
-        return EXIT_ERROR
-    except ConfigError as error:
-        click.echo(f"fastapi-lint: error: {error}", err=True)
-        return EXIT_ERROR
-    except Exception as error:  # a bug of ours: one line, not a traceback
-        click.echo(f"fastapi-lint: internal error: {type(error).__name__}: {error}", err=True)
         return EXIT_ERROR
     return code if isinstance(code, int) else EXIT_OK

@@ -20,6 +20,17 @@ def render_page(rule: type[Rule]) -> str:
     return header + rule.documentation() + "\n"
 
 
+def rules_table() -> str:
+    """The README's rule table (Markdown), one row per rule."""
+    rows = ["| Code | Name | Default | Fix | Summary |", "| --- | --- | --- | --- | --- |"]
+    for rule in ALL_RULES:
+        default = "on" if rule.default_enabled else "off"
+        fix = "yes" if rule.fixable else "no"
+        link = f"[{rule.code}](rules/{rule.code}.md)"
+        rows.append(f"| {link} | `{rule.name}` | {default} | {fix} | {rule.summary()} |")
+    return "\n".join(rows) + "\n"
+
+
 def write_pages(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for rule in ALL_RULES:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import enum
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -46,10 +47,11 @@ class Binding:
 
 @dataclass(eq=False)
 class Scope:
-    kind: str  # "module", "class", "function" or "lambda"
+    kind: str  # "module", "class", "function", "lambda" or "comprehension"
     node: cst.CSTNode
     parent: Scope | None
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    has_star_import: bool = False  # `from x import *`: unbound names may come from x
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -59,9 +61,10 @@ class Scope:
         return isinstance(self.node, cst.FunctionDef) and self.node.asynchronous is not None
 
     def executing_function(self) -> Scope | None:
-        """The function whose frame runs code in this scope (class bodies run in it)."""
+        """The function whose frame runs code in this scope: class bodies and comprehensions
+        run at once, in the frame that contains them."""
         scope: Scope | None = self
-        while scope is not None and scope.kind == "class":
+        while scope is not None and scope.kind in ("class", "comprehension"):
             scope = scope.parent
         return scope if scope is not None and scope.kind != "module" else None
 
@@ -84,6 +87,7 @@ class Route:
     keywords: dict[str, cst.Arg]
     handler: cst.FunctionDef | None  # None when defined elsewhere or not resolvable
     scope: Scope  # where the decorator or call is evaluated
+    prefix: str = ""  # the router's literal `prefix=`, when it is built in this file
 
     @property
     def has_unknown_keywords(self) -> bool:
@@ -95,9 +99,14 @@ class Route:
         return self.handler.name.value if self.handler is not None else None
 
     def describe(self) -> str:
-        """`GET /items` style label for messages."""
+        """`GET /items/{id}` style label for messages, with the router's prefix."""
         methods = "|".join(sorted(self.methods)) if self.methods else "?"
-        return f"{methods} {self.path if self.path is not None else '?'}"
+        path = self.prefix + self.path if self.path is not None else f"{self.prefix}?"
+        return f"{methods} {path or repr(path)}"
+
+    def keyword_value(self, name: str) -> cst.BaseExpression | None:
+        arg = self.keywords.get(name)
+        return arg.value if arg is not None else None
 
 
 @dataclass(eq=False)
@@ -137,24 +146,39 @@ class FileModel:
 
     def lookup(self, name: str, scope: Scope) -> list[Binding] | None:
         """Bindings of `name` in the nearest enclosing scope that binds it (Python's LEGB)."""
+        found = self.binding_scope(name, scope)
+        return found.bindings[name] if found is not None else None
+
+    def binding_scope(self, name: str, scope: Scope) -> Scope | None:
+        """The nearest enclosing scope that binds `name` (class bodies only for their own code)."""
         current: Scope | None = scope
         while current is not None:
             if (current is scope or current.kind != "class") and name in current.bindings:
-                return current.bindings[name]
+                return current
             current = current.parent
         return None
+
+    def _may_be_star_imported(self, scope: Scope) -> bool:
+        current: Scope | None = scope
+        while current is not None:
+            if current.has_star_import:
+                return True
+            current = current.parent
+        return False
 
     def qualified_name(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
         """`requests.get` for `rq.get` after `import requests as rq`; None when unknown."""
         if isinstance(expr, cst.Name):
             bindings = self.lookup(expr.value, scope)
             if bindings is None:
-                return f"builtins.{expr.value}" if expr.value in _BUILTINS else None
-            targets = {b.qualified_name for b in bindings if b.kind is BindingKind.IMPORT}
-            if len(targets) == 1 and len(bindings) == sum(
-                b.kind is BindingKind.IMPORT for b in bindings
-            ):
-                return canonical(targets.pop())  # type: ignore[arg-type]
+                if expr.value not in _BUILTINS or self._may_be_star_imported(scope):
+                    return None
+                return f"builtins.{expr.value}"
+            # Canonical first: `from fastapi.applications import FastAPI` in an `except`
+            # branch names the same class as `from fastapi import FastAPI`.
+            targets = {canonical(b.qualified_name or "") for b in bindings}
+            if len(targets) == 1 and all(b.kind is BindingKind.IMPORT for b in bindings):
+                return targets.pop()
             return None
         if isinstance(expr, cst.Attribute):
             base = self.qualified_name(expr.value, scope)
@@ -179,25 +203,34 @@ class FileModel:
             return None
         if not isinstance(expr, cst.Name):
             return None
-        bindings = self.lookup(expr.value, scope)
-        if not bindings:
+        # A binding's value and annotation are evaluated where the binding is, not here.
+        where = self.binding_scope(expr.value, scope)
+        if where is None:
             return None
-        kinds = {self._binding_kind(b, scope, depth) for b in bindings}
+        kinds = {self._binding_kind(b, where, depth) for b in where.bindings[expr.value]}
         return kinds.pop() if len(kinds) == 1 else None
 
-    def class_name(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
-        """Qualified name of the class `expr` names; a local subclass of FastAPI or
-        APIRouter counts as its base."""
+    def class_name(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str | None:
+        """Qualified name of the class `expr` names; a local subclass (at any depth) of
+        FastAPI or APIRouter counts as its base."""
         if isinstance(expr, cst.Name):
             bindings = self.lookup(expr.value, scope) or []
             if len(bindings) == 1 and bindings[0].kind is BindingKind.CLASS:
-                return self._framework_base(bindings[0].node, scope)  # type: ignore[arg-type]
+                class_def = bindings[0].node
+                return self._framework_base(class_def, scope, depth)  # type: ignore[arg-type]
         return self.qualified_name(expr, scope)
 
     def annotation_name(self, annotation: cst.BaseExpression | None, scope: Scope) -> str | None:
-        if annotation is None:
-            return None
-        return self.qualified_name(annotation, scope)
+        """The qualified name an annotation names, also when quoted (`app: "FastAPI"`)."""
+        text = string_value(annotation)
+        if text is not None:  # only a dotted name: deeply nested text would crash the parser
+            if not all(part.isidentifier() for part in text.split(".")):
+                return None
+            try:
+                annotation = cst.parse_expression(text)
+            except cst.ParserSyntaxError:  # a keyword, such as `"lambda"`
+                return None
+        return self.qualified_name(annotation, scope) if annotation is not None else None
 
     def _binding_kind(self, binding: Binding, scope: Scope, depth: int) -> str | None:
         if binding.kind is BindingKind.IMPORT:
@@ -210,9 +243,11 @@ class FileModel:
                 return self.object_kind(binding.value, scope, depth + 1)
         return None
 
-    def _framework_base(self, class_def: cst.ClassDef, scope: Scope) -> str | None:
+    def _framework_base(self, class_def: cst.ClassDef, scope: Scope, depth: int) -> str | None:
+        if depth > _RESOLUTION_DEPTH:
+            return None
         for base in class_def.bases:
-            name = self.qualified_name(base.value, scope)
+            name = self.class_name(base.value, scope, depth + 1)
             if name in (names.FASTAPI_APP, names.API_ROUTER):
                 return name
         return None
@@ -250,7 +285,9 @@ class FileModel:
         last_names = frozenset(name.rsplit(".", 1)[-1] for name in wanted)
         for site in self.calls:
             func = site.call.func
-            last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+            last = (
+                func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+            )
             if last in last_names and self.callee(site) in wanted:
                 yield site
 
@@ -297,7 +334,7 @@ class FileModel:
         if not self.is_app_or_router(call.func.value, outer, call):
             return None
         methods = frozenset({verb.upper()}) if verb != names.API_ROUTE else _methods(call)
-        return _route(decorator, call, methods, info.node, outer)
+        return self._route(decorator, call, methods, info.node, outer)
 
     def _added_routes(self) -> Iterator[Route]:
         for site in self.calls:
@@ -308,39 +345,50 @@ class FileModel:
                 continue
             endpoint = _argument(site.call, 1, "endpoint")
             handler = self.resolve_function(endpoint, site.scope) if endpoint else None
-            route = _route(site.call, site.call, _methods(site.call), handler, site.scope)
+            route = self._route(site.call, site.call, _methods(site.call), handler, site.scope)
             if handler is not None and handler in self.functions:
                 self.functions[handler].routes.append(route)
             yield route
 
 
-def _route(
-    report_node: cst.CSTNode,
-    call: cst.Call,
-    methods: frozenset[str] | None,
-    handler: cst.FunctionDef | None,
-    scope: Scope,
-) -> Route:
-    assert isinstance(call.func, cst.Attribute)
-    path = _argument(call, 0, "path")
-    return Route(
-        report_node=report_node,
-        call=call,
-        receiver=call.func.value,
-        methods=methods,
-        path=string_value(path) if path is not None else None,
-        keywords={arg.keyword.value: arg for arg in call.args if arg.keyword is not None},
-        handler=handler,
-        scope=scope,
-    )
+    def _route(
+        self,
+        report_node: cst.CSTNode,
+        call: cst.Call,
+        methods: frozenset[str] | None,
+        handler: cst.FunctionDef | None,
+        scope: Scope,
+    ) -> Route:
+        assert isinstance(call.func, cst.Attribute)
+        path = _argument(call, 0, "path")
+        return Route(
+            report_node=report_node,
+            call=call,
+            receiver=call.func.value,
+            methods=methods,
+            path=string_value(path) if path is not None else None,
+            keywords={arg.keyword.value: arg for arg in call.args if arg.keyword is not None},
+            handler=handler,
+            scope=scope,
+            prefix=self._router_prefix(call.func.value, scope),
+        )
+
+    def _router_prefix(self, receiver: cst.BaseExpression, scope: Scope) -> str:
+        """`prefix=` of `router = APIRouter(prefix="/items")` when bound once in this file."""
+        bindings = self.lookup(receiver.value, scope) if isinstance(receiver, cst.Name) else None
+        if not bindings or len(bindings) != 1 or not isinstance(bindings[0].value, cst.Call):
+            return ""
+        return string_value(_argument(bindings[0].value, None, "prefix")) or ""
 
 
-def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
-    """The expression passed as positional `position` or as `keyword=`."""
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+def _argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExpression | None:
+    """The expression passed as positional `position` (None: keyword-only) or as `keyword=`."""
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == keyword:
             return arg.value
+    if position is None:
+        return None
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
     return positional[position].value if len(positional) > position else None
 
 
@@ -374,6 +422,22 @@ def is_true(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "True"
 
 
+def is_false(expr: cst.BaseExpression | None) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "False"
+
+
+_HTTP_STATUS = re.compile(r"HTTP_(\d{3})_\w+")
+
+
+def status_code(expr: cst.BaseExpression | None) -> int | None:
+    """The number of a status code written `204` or `status.HTTP_204_NO_CONTENT`."""
+    if isinstance(expr, cst.Integer):
+        return expr.evaluated_value
+    name = expr.attr.value if isinstance(expr, cst.Attribute) else getattr(expr, "value", None)
+    match = _HTTP_STATUS.fullmatch(name) if isinstance(name, str) else None
+    return int(match.group(1)) if match else None
+
+
 # -- the traversal ---------------------------------------------------------------------
 
 # Fields that never hold code we analyse (whitespace, brackets, punctuation).
@@ -383,7 +447,7 @@ _SKIPPED_FIELDS = frozenset(
         "colon", "leading_lines", "lines_after_decorators", "header", "footer", "equal",
         "newline", "operator", "dot", "asynchronous", "star", "indent", "prefix",
         "encoding", "default_indent", "default_newline", "has_trailing_newline",
-        "trailing_whitespace", "relative", "semicolon", "first_line",
+        "trailing_whitespace", "relative", "first_line",
     }
 )  # fmt: skip
 _child_fields_cache: dict[type, tuple[str, ...]] = {}
@@ -452,6 +516,14 @@ class _Builder:
             cst.Lambda: self._lambda,
             cst.Call: self._call,
             cst.Await: self._await,
+            cst.ListComp: self._comprehension,
+            cst.SetComp: self._comprehension,
+            cst.DictComp: self._comprehension,
+            cst.GeneratorExp: self._comprehension,
+            cst.CompFor: self._comp_for,
+            cst.MatchAs: self._match_capture,
+            cst.MatchStar: self._match_capture,
+            cst.MatchMapping: self._match_capture,
         }
 
     def walk(self) -> None:
@@ -484,10 +556,11 @@ class _Builder:
             scope.bind(local, Binding(BindingKind.IMPORT, target, is_project))
 
     def _import_from(self, node: cst.ImportFrom, scope: Scope) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
         module = "." * len(node.relative) + _dotted(node.module)
         self._note_module(module)
+        if isinstance(node.names, cst.ImportStar):
+            scope.has_star_import = True
+            return
         is_project = bool(node.relative) or self.model.project.is_local(module)
         for alias in node.names:
             local = alias.asname.name if alias.asname is not None else alias.name
@@ -576,6 +649,20 @@ class _Builder:
         self._push([d.decorator for d in node.decorators], scope)
         self._push([*node.bases, *node.keywords], scope)
         self.stack.append((node.body, Scope("class", node, scope)))
+
+    def _comprehension(self, node: cst.BaseComp, scope: Scope) -> None:
+        # Comprehension variables are local to it; the code still runs in the enclosing frame.
+        self._push_children(node, Scope("comprehension", node, scope))
+
+    def _comp_for(self, node: cst.CompFor, scope: Scope) -> None:
+        self._bind_target(node.target, scope, None)
+        self._push_children(node, scope)
+
+    def _match_capture(self, node: cst.MatchAs | cst.MatchStar | cst.MatchMapping, scope: Scope) -> None:
+        name = node.rest if isinstance(node, cst.MatchMapping) else node.name
+        if name is not None:
+            scope.bind(name.value, Binding(BindingKind.OTHER))
+        self._push_children(node, scope)
 
     def _await(self, node: cst.Await, scope: Scope) -> None:
         if isinstance(node.expression, cst.Call):

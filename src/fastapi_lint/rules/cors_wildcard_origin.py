@@ -8,7 +8,7 @@ import libcst as cst
 from fastapi_lint import names
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.semantic import CallSite, FileModel, is_true, string_value
+from fastapi_lint.semantic import CallSite, FileModel, Scope, is_true, string_value
 
 # An origin no legitimate allow-list accepts: a regex matching it lets any site in.
 _ATTACKER_ORIGIN = "https://attacker.invalid"
@@ -74,10 +74,11 @@ class CorsWildcardOrigin(Rule):
             keywords = _cors_keywords(model, site)
             if keywords is None:
                 continue
-            culprit = _wildcard_argument(model, keywords)
+            culprit = _wildcard_argument(model, keywords, site.scope)
             if culprit is None:
                 continue
-            if is_true(keywords.get("allow_credentials", cst.Arg(cst.Name("False"))).value):
+            credentials = keywords.get("allow_credentials")
+            if credentials is not None and is_true(credentials.value):
                 yield self.finding(
                     culprit,
                     "CORS allows any origin with `allow_credentials=True`: browsers refuse "
@@ -94,9 +95,9 @@ def _cors_keywords(model: FileModel, site: CallSite) -> dict[str, cst.Arg] | Non
     call, scope = site.call, site.scope
     func = call.func
     if isinstance(func, cst.Attribute) and func.attr.value == "add_middleware":
-        configured = call.args[0].value if call.args and not call.args[0].keyword else None
+        configured = _class_argument(call, "middleware_class")
     elif model.callee(site) == names.MIDDLEWARE:
-        configured = call.args[0].value if call.args and not call.args[0].keyword else None
+        configured = _class_argument(call, "cls")
     else:
         configured = func
     if configured is None or model.qualified_name(configured, scope) != names.CORS_MIDDLEWARE:
@@ -104,19 +105,37 @@ def _cors_keywords(model: FileModel, site: CallSite) -> dict[str, cst.Arg] | Non
     return {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
 
 
-def _wildcard_argument(model: FileModel, keywords: dict[str, cst.Arg]) -> cst.Arg | None:
+def _class_argument(call: cst.Call, keyword: str) -> cst.BaseExpression | None:
+    """The middleware class: the first positional argument, or passed as `keyword=`."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    first = call.args[0] if call.args else None
+    return first.value if first is not None and first.keyword is None and not first.star else None
+
+
+def _wildcard_argument(
+    model: FileModel, keywords: dict[str, cst.Arg], scope: Scope
+) -> cst.Arg | None:
     origins = keywords.get("allow_origins")
-    if origins is not None and _contains_star(model, origins.value):
+    if origins is not None and _contains_star(_constant(model, origins.value, scope)):
         return origins
     regex = keywords.get("allow_origin_regex")
-    if regex is not None and _matches_any_origin(string_value(regex.value)):
+    if regex is not None and _matches_any_origin(_constant(model, regex.value, scope)):
         return regex
     return None
 
 
-def _contains_star(model: FileModel, value: cst.BaseExpression) -> bool:
-    if isinstance(value, cst.Name):
-        value = model.module_constant(value) or value
+def _constant(model: FileModel, value: cst.BaseExpression, scope: Scope) -> cst.BaseExpression:
+    """The value of a name bound once at module level (and not shadowed where it is used)."""
+    if not isinstance(value, cst.Name):
+        return value
+    if model.lookup(value.value, scope) is not model.module_scope.bindings.get(value.value):
+        return value  # a local or a parameter of the same name
+    return model.module_constant(value) or value
+
+
+def _contains_star(value: cst.BaseExpression) -> bool:
     if string_value(value) == "*":
         return True  # a bare "*" string: Starlette tests `"*" in allow_origins`
     if isinstance(value, cst.List | cst.Tuple | cst.Set):
@@ -124,7 +143,8 @@ def _contains_star(model: FileModel, value: cst.BaseExpression) -> bool:
     return False
 
 
-def _matches_any_origin(pattern: str | None) -> bool:
+def _matches_any_origin(value: cst.BaseExpression) -> bool:
+    pattern = string_value(value)
     if pattern is None:
         return False
     try:

@@ -4,10 +4,11 @@ from collections.abc import Iterator
 
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.semantic import FileModel
+from fastapi_lint.semantic import FileModel, status_code
 
 
 _DECLARES_RESPONSE = frozenset({"response_model", "response_class"})
+_NO_BODY = frozenset({204, 205, 304})  # these responses have no body to describe
 
 
 class MissingResponseModel(Rule):
@@ -24,9 +25,10 @@ class MissingResponseModel(Rule):
     hashes, and clients get an untyped `{}` schema.
 
     A route is not flagged when it sets `response_model=None` on purpose, passes
-    `response_class=` (the class defines the response), or has any return annotation
-    (including `Response` subclasses such as `StreamingResponse`). When the handler is not
-    defined in the same file, the route is not flagged.
+    `response_class=` (the class defines the response), has any return annotation
+    (including `Response` subclasses such as `StreamingResponse`), or answers a status that
+    has no body (`status_code=204`, `205` or `304`, also as `status.HTTP_204_NO_CONTENT`).
+    When the handler is not defined in the same file, the route is not flagged.
 
     ## Example
     ```python
@@ -73,6 +75,8 @@ class MissingResponseModel(Rule):
             if route.handler is None or route.handler.returns is not None:
                 continue
             if route.has_unknown_keywords or route.keywords.keys() & _DECLARES_RESPONSE:
+                continue
+            if status_code(route.keyword_value("status_code")) in _NO_BODY:
                 continue
             yield self.finding(
                 route.report_node,

@@ -22,8 +22,9 @@ class MissingStatusCode(Rule):
     generated SDKs and the OpenAPI document all rely on the declared code. Writing it out
     (`status_code=201` or `status_code=status.HTTP_201_CREATED`) makes the contract explicit.
 
-    Routes registered with `api_route(..., methods=[...])` or `add_api_route` count when one
-    of their methods is configured; routes whose methods are not literal are not flagged.
+    Routes registered with `api_route(..., methods=[...])` or `add_api_route` count when all
+    of their methods are configured (one status code serves every method, and `GET` must not
+    answer `201`); routes whose methods are not literal are not flagged.
 
     ## Example
     ```python
@@ -77,7 +78,9 @@ class MissingStatusCode(Rule):
     def check(self, model: FileModel) -> Iterator[Finding]:
         checked = frozenset(self.settings["methods"])
         for route in model.routes:
-            if route.methods is None or not route.methods & checked:
+            # One status code serves every method of the route: `methods=["GET", "POST"]`
+            # cannot answer 201, so only routes whose methods are all checked are flagged.
+            if not route.methods or not route.methods <= checked:
                 continue
             if "status_code" in route.keywords or route.has_unknown_keywords:
                 continue

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.semantic import FileModel
+from fastapi_lint.semantic import FileModel, is_false
 
 
 class UndocumentedRoute(Rule):
@@ -19,8 +19,8 @@ class UndocumentedRoute(Rule):
     in OpenAPI, which is what `/docs`, generated clients and API consumers read. An
     undocumented route leaves them guessing what it does, what it returns and when it fails.
 
-    Routes whose handler is defined in another file, and routes with `**options` in the
-    decorator call, are not flagged.
+    Routes left out of OpenAPI with `include_in_schema=False`, routes whose handler is defined
+    in another file, and routes with `**options` in the decorator call are not flagged.
 
     ## Example
     ```python
@@ -63,6 +63,8 @@ class UndocumentedRoute(Rule):
             handler = route.handler
             if handler is None or route.has_unknown_keywords or "description" in route.keywords:
                 continue
+            if is_false(route.keyword_value("include_in_schema")):
+                continue  # not in OpenAPI: nobody reads its description
             if handler.get_docstring() is not None:
                 continue
             yield self.finding(

@@ -1,0 +1,1 @@
+"""Tiny Shop: a small FastAPI application used to demonstrate fastapi-lint."""

@@ -1,0 +1,39 @@
+"""Tiny Shop API. Run with `uvicorn examples.shop.main:app --reload`."""
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from .routers import items
+from .routers.orders import router as orders_router
+
+BACK_OFFICE_ORIGINS = ["https://admin.shop.example.com"]
+
+app = FastAPI(title="Tiny Shop", version="0.1.0")
+
+# FAPI301: wildcard origin with credentials, any website can call the API as the user
+app.add_middleware(
+    CORSMiddleware,
+    allow_origins=["*"],
+    allow_credentials=True,
+    allow_methods=["*"],
+    allow_headers=["*"],
+)
+
+app.include_router(items.router)
+app.include_router(orders_router)
+
+# Clean: the back office sub-application only trusts its own origin
+back_office = FastAPI(title="Tiny Shop back office")
+back_office.add_middleware(
+    CORSMiddleware,
+    allow_origins=BACK_OFFICE_ORIGINS,
+    allow_credentials=True,
+    allow_methods=["GET", "POST"],
+)
+app.mount("/admin", back_office)
+
+
+@app.get("/health")
+async def health() -> dict[str, str]:
+    """Liveness probe for the load balancer."""
+    return {"status": "ok"}

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fastapi_lint.cli import cli
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class Run:
+    """The result of one `fastapi-lint` invocation through Click's runner."""
+
+    def __init__(self, exit_code: int, stdout: str, stderr: str) -> None:
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    @property
+    def diagnostics(self) -> list[dict]:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def run_cli(monkeypatch):
+    """Run the CLI in-process, from a chosen working directory, and return a `Run`."""
+
+    def run(*args: str, cwd: Path | None = None) -> Run:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        result = CliRunner().invoke(cli, list(args), prog_name="fastapi-lint")
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run
