@@ -1,6 +1,6 @@
 """Request and response models."""
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ItemCreate(BaseModel):
@@ -21,3 +21,20 @@ class OrderCreate(BaseModel):
 class Order(OrderCreate):
     id: int
     status: str = "pending"
+
+
+# FAPI501: a Pydantic v1 `class Config`; v2 ignores `orm_mode`
+class ItemRow(BaseModel):
+    id: int
+    name: str
+
+    class Config:
+        orm_mode = True
+
+
+# Clean: the v2 way to read attributes from ORM objects
+class OrderRow(BaseModel):
+    id: int
+    status: str
+
+    model_config = ConfigDict(from_attributes=True)

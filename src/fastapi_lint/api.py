@@ -40,7 +40,8 @@ def lint_paths(paths: Sequence[str | Path], settings: Settings) -> RunResult:
         try:
             result.diagnostics.extend(engine.lint_file(path))
         except Exception as error:  # a bug of ours must not stop the run
-            result.internal_errors.append(f"{path}: internal error: {type(error).__name__}: {error}")
+            reason = f"{type(error).__name__}: {error}"
+            result.internal_errors.append(f"{path}: internal error: {reason}")
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 
@@ -50,7 +51,7 @@ def project_modules(files: Iterable[Path], root: Path) -> ProjectModules:
     the linted files, and those at the root or in `root/src` (for single-file runs)."""
     found: set[str] = set()
     for path in files:
-        absolute = path.absolute()
+        absolute = Path(os.path.abspath(path))
         parts = absolute.relative_to(root).parts if absolute.is_relative_to(root) else path.parts
         found.update(part.split(".", 1)[0] for part in parts)
     for base in (root, root / "src"):

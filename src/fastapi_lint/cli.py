@@ -63,9 +63,17 @@ def _selectors(values: Sequence[str], flag: str) -> tuple[str, ...]:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the configured set).")
+@click.option(
+    "--select",
+    multiple=True,
+    help="Rule codes or prefixes to enable (replaces the configured set).",
+)
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
-@click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
+@click.option(
+    "--extend-select",
+    multiple=True,
+    help="Rule codes or prefixes to enable on top of the selection.",
+)
 @click.option(
     "--output-format",
     type=click.Choice(OUTPUT_FORMATS),
@@ -129,7 +137,9 @@ def rule(code: str) -> int:
 
 
 @cli.command()
-@click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True)
+@click.option(
+    "--output-format", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True
+)
 def rules(output_format: str) -> int:
     """List every rule: code, name, enabled by default, fixable."""
     rows = [

@@ -6,6 +6,7 @@ Everything here runs once per run. Errors are `ConfigError`s with a one-line mes
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ def load_settings(
     )
     enabled = resolve_selection([file_layer, cli])
     return Settings(
-        root=root.resolve(),
+        root=_absolute(root),
         config_file=config_file,
         rules=_instantiate(enabled, table.get("rules", {}), config_file),
         exclude=_strings(table, "exclude", config_file) if "exclude" in table else None,
@@ -101,13 +102,14 @@ def load_settings(
 
 def resolve_selection(layers: Sequence[Selection]) -> list[type[Rule]]:
     """Enabled rules after each layer, as ruff does: a layer's `select` replaces the set,
-    then within the layer the most specific selector wins and `ignore` wins ties."""
+    then within the layer the most specific selector (of `select`, `extend-select` and
+    `ignore`) wins and `ignore` wins ties."""
     enabled = {rule.code for rule in ALL_RULES if rule.default_enabled}
     for layer in layers:
         if layer.select is not None:
             enabled = {rule.code for rule in ALL_RULES if _best(rule.code, layer.select)}
         for rule in ALL_RULES:
-            on = _best(rule.code, layer.extend_select)
+            on = _best(rule.code, (*(layer.select or ()), *layer.extend_select))
             off = _best(rule.code, layer.ignore)
             if off and off >= on:
                 enabled.discard(rule.code)
@@ -144,15 +146,16 @@ def _instantiate(
     if not isinstance(options, dict):
         raise ConfigError(f"{where} must be a table")
     known = {rule.code: rule for rule in ALL_RULES}
+    configured = {}
     for code, table in options.items():
         if code not in known:
             raise ConfigError(f"{where}: unknown rule code `{code}`")
         if not isinstance(table, dict):
             raise ConfigError(f"{where}.{code} must be a table")
-    try:
-        configured = {code: known[code](table) for code, table in options.items()}
-    except OptionError as error:
-        raise ConfigError(f"{where}: {error}") from None
+        try:
+            configured[code] = known[code](table)
+        except OptionError as error:
+            raise ConfigError(f"{where}.{code}: {error}") from None
     return tuple(configured.get(rule.code) or rule() for rule in enabled)
 
 
@@ -164,7 +167,10 @@ def _per_file_ignores(table: Any, config_file: Path | None) -> tuple:
     for pattern, selectors in table.items():
         if not isinstance(selectors, list) or not all(isinstance(s, str) for s in selectors):
             raise ConfigError(f"{where}: `{pattern}` must map to a list of rule codes")
-        codes = frozenset().union(*(expand_selector(s) for s in selectors))
+        try:
+            codes = frozenset().union(*(expand_selector(s) for s in selectors))
+        except ConfigError as error:
+            raise ConfigError(f"{where}: `{pattern}`: {error}") from None
         result.append((pattern, codes))
     return tuple(result)
 
@@ -213,8 +219,13 @@ def _name(config_file: Path | None) -> str:
     return str(config_file) if config_file is not None else "configuration"
 
 
+def _absolute(path: Path) -> Path:
+    """Absolute and without `..`, but symlinks kept: as discovery sees the linted paths."""
+    return Path(os.path.abspath(path))
+
+
 def _relative(path: Path, root: Path) -> str:
-    absolute = path.absolute()
+    absolute = _absolute(path)
     try:
         return absolute.relative_to(root).as_posix()
     except ValueError:

@@ -6,8 +6,10 @@ redone per file except what depends on the file.
 
 from __future__ import annotations
 
+import ast
 import io
 import tokenize
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -23,6 +25,11 @@ from fastapi_lint.suppression import Suppressions
 INVALID_SYNTAX = ("FAPI001", "invalid-syntax")
 UNREADABLE_FILE = ("FAPI002", "unreadable-file")
 _FILE_START = Position(1, 1)
+# CPython refuses more than 200 nested brackets; LibCST's native parser accepts them but
+# overflows its stack at a few thousand, which kills the process instead of raising.
+_MAX_BRACKET_DEPTH = 200
+_OPENING = b"([{"
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"()[]{}")
 
 
 class Engine:
@@ -54,16 +61,24 @@ class Engine:
         if isinstance(text, UnicodeError | SyntaxError | LookupError):
             message = f"Cannot decode file: {_reason(text)}"
             return [engine_diagnostic(path, UNREADABLE_FILE, message)]
+        if _nested_too_deeply(data):
+            error = _python_syntax_error(text)  # None: the nesting was in strings or comments
+            if error is not None:
+                return [_invalid_syntax(path, error, _FILE_START, "")]
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as error:
-            start = Position(error.raw_line, error.raw_column + 1)
-            message = f"SyntaxError: {_first_line(error.message)}"
-            return [engine_diagnostic(path, INVALID_SYNTAX, message, start)]
+            # LibCST's native parser reports column 0 and often a later line: prefer CPython's.
+            fallback = Position(error.raw_line, error.raw_column + 1)
+            return [_invalid_syntax(path, _python_syntax_error(text), fallback, error.message)]
         except (ValueError, RecursionError) as error:  # e.g. null bytes, absurd nesting
             message = f"SyntaxError: {_first_line(str(error))}"
             return [engine_diagnostic(path, INVALID_SYNTAX, message)]
-        return self._check(module, text, path, rules)
+        try:
+            return self._check(module, text, path, rules)
+        except RecursionError:  # valid code nested deeper than LibCST's recursive codegen
+            message = "Cannot analyse file: code nested too deeply"
+            return [engine_diagnostic(path, INVALID_SYNTAX, message)]
 
     def _check(
         self, module: cst.Module, text: str, path: Path, rules: Sequence[Rule]
@@ -82,7 +97,9 @@ class Engine:
             if suppressions.suppresses(start.line, rule.code):
                 continue
             diagnostics.append(
-                Diagnostic(path, start, end, rule.code, rule.name, finding.message, finding.severity)
+                Diagnostic(
+                    path, start, end, rule.code, rule.name, finding.message, finding.severity
+                )
             )
         return diagnostics
 
@@ -102,6 +119,46 @@ def _decode(data: bytes) -> str | UnicodeError | SyntaxError | LookupError:
         return data.decode(encoding)
     except (UnicodeError, SyntaxError, LookupError) as error:
         return error
+
+
+def _nested_too_deeply(data: bytes) -> bool:
+    """Brackets nested deeper than CPython allows (brackets in strings and comments count too)."""
+    depth = 0
+    for byte in data.translate(None, _NOT_BRACKETS):
+        if byte in _OPENING:
+            depth += 1
+            if depth > _MAX_BRACKET_DEPTH:
+                return True
+        elif depth:
+            depth -= 1
+    return False
+
+
+def _python_syntax_error(text: str) -> SyntaxError | None:
+    """CPython's verdict on the text (only asked when the file is already in trouble)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. invalid escape sequences
+            ast.parse(text)
+    except SyntaxError as error:
+        return error
+    except (RecursionError, MemoryError):
+        return SyntaxError("too deeply nested")
+    except ValueError as error:  # null bytes before Python 3.12
+        return SyntaxError(str(error))
+    return None
+
+
+def _invalid_syntax(
+    path: Path, error: SyntaxError | None, fallback: Position, fallback_message: str
+) -> Diagnostic:
+    """FAPI001 at CPython's position with its message, else at the fallback position."""
+    if error is not None and error.lineno:
+        start = Position(error.lineno, max(error.offset or 1, 1))
+    else:
+        start = fallback
+    message = error.msg if error is not None else fallback_message
+    return engine_diagnostic(path, INVALID_SYNTAX, f"SyntaxError: {_first_line(message)}", start)
 
 
 def _reason(error: Exception) -> str:

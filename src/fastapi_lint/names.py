@@ -29,6 +29,10 @@ _ALIASES: dict[str, str] = {
     "starlette.exceptions.HTTPException": HTTP_EXCEPTION,
     "fastapi.status": STATUS,
     "typing_extensions.Annotated": ANNOTATED,
+    "pydantic.main.BaseModel": "pydantic.BaseModel",
+    "pydantic.config.ConfigDict": "pydantic.ConfigDict",
+    "pydantic.config.Extra": "pydantic.Extra",
+    "pydantic_settings.main.BaseSettings": "pydantic_settings.BaseSettings",
 }
 
 # Route decorators: the HTTP verbs, plus api_route which takes methods=[...].

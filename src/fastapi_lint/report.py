@@ -53,7 +53,7 @@ def _json_object(diagnostic: Diagnostic) -> dict:
         "cell": None,
         "code": diagnostic.code,
         "end_location": {"column": diagnostic.end.column, "row": diagnostic.end.line},
-        "filename": str(diagnostic.path.absolute()),
+        "filename": os.path.abspath(diagnostic.path),
         "fix": None,
         "location": {"column": diagnostic.start.column, "row": diagnostic.start.line},
         "message": diagnostic.message,

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import libcst as cst
 
 from fastapi_lint.diagnostics import Severity
+from fastapi_lint.fixes import Fix
 from fastapi_lint.semantic import FileModel
 
 DOCS_URL = "https://github.com/fastapi-lint/fastapi-lint/blob/main/rules/{code}.md"
@@ -33,6 +34,7 @@ class Finding:
     node: cst.CSTNode
     message: str
     severity: Severity
+    fix: Fix | None = None
 
 
 class Rule:
@@ -46,7 +48,7 @@ class Rule:
     name: ClassVar[str]
     severity: ClassVar[Severity] = Severity.WARNING
     default_enabled: ClassVar[bool] = True
-    fixable: ClassVar[bool] = False
+    fixable: ClassVar[bool] = False  # True when some of its findings carry a fix
     # A file is parsed for this rule only if its bytes contain one of these.
     triggers: ClassVar[tuple[bytes, ...]] = (b"fastapi",)
     options: ClassVar[tuple[Option, ...]] = ()
@@ -63,9 +65,14 @@ class Rule:
         raise NotImplementedError
 
     def finding(
-        self, node: cst.CSTNode, message: str, severity: Severity | None = None
+        self,
+        node: cst.CSTNode,
+        message: str,
+        severity: Severity | None = None,
+        *,
+        fix: Fix | None = None,
     ) -> Finding:
-        return Finding(node, message, severity or self.severity)
+        return Finding(node, message, severity or self.severity, fix)
 
     @classmethod
     def documentation(cls) -> str:

@@ -136,6 +136,9 @@ class FileModel:
         self.module_scope = Scope("module", module, None)
         self.calls: list[CallSite] = []
         self.functions: dict[cst.FunctionDef, FunctionInfo] = {}
+        self.classes: dict[cst.ClassDef, Scope] = {}  # each class and the scope it is defined in
+        self.returns: list[tuple[cst.Return, Scope]] = []
+        self.expression_statements: set[cst.Call] = set()  # calls that are whole statements
         self.imports_fastapi = False
         self.routes: list[Route] = []
         self.awaited: set[cst.Call] = set()  # calls that are directly awaited
@@ -210,15 +213,38 @@ class FileModel:
         kinds = {self._binding_kind(b, where, depth) for b in where.bindings[expr.value]}
         return kinds.pop() if len(kinds) == 1 else None
 
-    def class_name(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str | None:
+    def class_name(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
         """Qualified name of the class `expr` names; a local subclass (at any depth) of
         FastAPI or APIRouter counts as its base."""
-        if isinstance(expr, cst.Name):
-            bindings = self.lookup(expr.value, scope) or []
-            if len(bindings) == 1 and bindings[0].kind is BindingKind.CLASS:
-                class_def = bindings[0].node
-                return self._framework_base(class_def, scope, depth)  # type: ignore[arg-type]
-        return self.qualified_name(expr, scope)
+        local = self.local_class(expr, scope)
+        if local is None:
+            return self.qualified_name(expr, scope)
+        frameworks = self.ancestors(local) & {names.FASTAPI_APP, names.API_ROUTER}
+        return frameworks.pop() if len(frameworks) == 1 else None
+
+    def local_class(self, expr: cst.BaseExpression, scope: Scope) -> cst.ClassDef | None:
+        """The `class` statement of this file a name refers to, if bound exactly once."""
+        if not isinstance(expr, cst.Name):
+            return None
+        bindings = self.lookup(expr.value, scope) or []
+        if len(bindings) == 1 and bindings[0].kind is BindingKind.CLASS:
+            return bindings[0].node  # type: ignore[return-value]
+        return None
+
+    def ancestors(self, class_def: cst.ClassDef, depth: int = 0) -> set[str]:
+        """Qualified names of the imported classes a local class derives from, directly or
+        through other local classes (`class Base(BaseModel)`, then `class Item(Base)`)."""
+        scope = self.classes[class_def]
+        found: set[str] = set()
+        for base in class_def.bases:
+            if base.keyword is not None or depth > _RESOLUTION_DEPTH:
+                continue
+            local = self.local_class(base.value, scope)
+            if local is not None:
+                found |= self.ancestors(local, depth + 1)
+            elif (name := self.qualified_name(base.value, scope)) is not None:
+                found.add(name)
+        return found
 
     def annotation_name(self, annotation: cst.BaseExpression | None, scope: Scope) -> str | None:
         """The qualified name an annotation names, also when quoted (`app: "FastAPI"`)."""
@@ -243,15 +269,6 @@ class FileModel:
                 return self.object_kind(binding.value, scope, depth + 1)
         return None
 
-    def _framework_base(self, class_def: cst.ClassDef, scope: Scope, depth: int) -> str | None:
-        if depth > _RESOLUTION_DEPTH:
-            return None
-        for base in class_def.bases:
-            name = self.class_name(base.value, scope, depth + 1)
-            if name in (names.FASTAPI_APP, names.API_ROUTER):
-                return name
-        return None
-
     def _is_project_import(self, name: cst.Name, scope: Scope) -> bool:
         bindings = self.lookup(name.value, scope) or []
         return bool(bindings) and all(b.is_project_import for b in bindings)
@@ -271,6 +288,23 @@ class FileModel:
 
     def function_info(self, node: cst.FunctionDef) -> FunctionInfo | None:
         return self.functions.get(node)
+
+    def describe_function(self, node: cst.FunctionDef) -> str:
+        """ "route `ping` (GET /ping)", "dependency `get_db`" or "function `helper`"."""
+        info = self.functions.get(node)
+        label = f"`{node.name.value}`"
+        if info is not None and info.routes:
+            return f"route {label} ({', '.join(route.describe() for route in info.routes)})"
+        if info is not None and info.is_dependency:
+            return f"dependency {label}"
+        return f"function {label}"
+
+    def is_instance_of(self, call: cst.Call, scope: Scope, class_name: str) -> bool:
+        """True when `call` constructs `class_name` or a local subclass of it."""
+        local = self.local_class(call.func, scope)
+        if local is not None:
+            return class_name in self.ancestors(local)
+        return self.qualified_name(call.func, scope) == class_name
 
     def callee(self, site: CallSite) -> str | None:
         """Qualified name of the called function or class (memoised: rules share it)."""
@@ -349,7 +383,6 @@ class FileModel:
             if handler is not None and handler in self.functions:
                 self.functions[handler].routes.append(route)
             yield route
-
 
     def _route(
         self,
@@ -516,6 +549,8 @@ class _Builder:
             cst.Lambda: self._lambda,
             cst.Call: self._call,
             cst.Await: self._await,
+            cst.Return: self._return,
+            cst.Expr: self._expression_statement,
             cst.ListComp: self._comprehension,
             cst.SetComp: self._comprehension,
             cst.DictComp: self._comprehension,
@@ -646,6 +681,7 @@ class _Builder:
 
     def _class_def(self, node: cst.ClassDef, scope: Scope) -> None:
         scope.bind(node.name.value, Binding(BindingKind.CLASS, node=node))
+        self.model.classes[node] = scope
         self._push([d.decorator for d in node.decorators], scope)
         self._push([*node.bases, *node.keywords], scope)
         self.stack.append((node.body, Scope("class", node, scope)))
@@ -658,10 +694,21 @@ class _Builder:
         self._bind_target(node.target, scope, None)
         self._push_children(node, scope)
 
-    def _match_capture(self, node: cst.MatchAs | cst.MatchStar | cst.MatchMapping, scope: Scope) -> None:
+    def _match_capture(
+        self, node: cst.MatchAs | cst.MatchStar | cst.MatchMapping, scope: Scope
+    ) -> None:
         name = node.rest if isinstance(node, cst.MatchMapping) else node.name
         if name is not None:
             scope.bind(name.value, Binding(BindingKind.OTHER))
+        self._push_children(node, scope)
+
+    def _expression_statement(self, node: cst.Expr, scope: Scope) -> None:
+        if isinstance(node.value, cst.Call):
+            self.model.expression_statements.add(node.value)
+        self._push_children(node, scope)
+
+    def _return(self, node: cst.Return, scope: Scope) -> None:
+        self.model.returns.append((node, scope))
         self._push_children(node, scope)
 
     def _await(self, node: cst.Await, scope: Scope) -> None:

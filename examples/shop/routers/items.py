@@ -80,3 +80,19 @@ async def read_availability(
     reserved: int = Depends(get_reserved_units),
 ) -> dict[str, int]:
     return {"units": on_shelf - reserved}
+
+
+# FAPI105: the exception is returned, so the client gets 200 with the error as the body
+@router.get("/{item_id}/price")
+async def read_price(item_id: int) -> dict[str, int]:
+    """Return the price of one item in cents."""
+    if item_id not in _ITEMS:
+        return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Item not found")
+    return {"price_cents": _ITEMS[item_id].price_cents}
+
+
+# Clean: `_get_or_404` raises the HTTPException, so the client gets a 404
+@router.get("/{item_id}/name")
+async def read_name(item_id: int) -> dict[str, str]:
+    """Return the display name of one item."""
+    return {"name": _get_or_404(item_id).name}

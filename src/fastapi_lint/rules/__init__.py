@@ -5,15 +5,19 @@ from __future__ import annotations
 from fastapi_lint.rule import Rule
 from fastapi_lint.rules.blocking_call_in_async_function import BlockingCallInAsyncFunction
 from fastapi_lint.rules.cors_wildcard_origin import CorsWildcardOrigin
+from fastapi_lint.rules.http_exception_returned import HttpExceptionReturned
 from fastapi_lint.rules.missing_response_model import MissingResponseModel
 from fastapi_lint.rules.missing_status_code import MissingStatusCode
+from fastapi_lint.rules.pydantic_v1_config_class import PydanticV1ConfigClass
 from fastapi_lint.rules.undocumented_route import UndocumentedRoute
 
 ALL_RULES: tuple[type[Rule], ...] = (
     MissingResponseModel,
     MissingStatusCode,
+    HttpExceptionReturned,
     BlockingCallInAsyncFunction,
     CorsWildcardOrigin,
     UndocumentedRoute,
+    PydanticV1ConfigClass,
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

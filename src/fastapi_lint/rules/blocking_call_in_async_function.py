@@ -5,8 +5,9 @@ from collections.abc import Iterator
 import libcst as cst
 
 from fastapi_lint.diagnostics import Severity
+from fastapi_lint.fixes import Applicability, Fix, RequiredImport
 from fastapi_lint.rule import Finding, Option, OptionError, Rule, string_list
-from fastapi_lint.semantic import CallSite, FileModel, Scope
+from fastapi_lint.semantic import CallSite, FileModel
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 
@@ -134,7 +135,13 @@ class BlockingCallInAsyncFunction(Rule):
     `await run_in_threadpool(fetch, url)` or `await asyncio.to_thread(fetch, url)`.
 
     ## Fix safety
-    There is no fix yet.
+    `time.sleep(x)` written as a statement is replaced with `await asyncio.sleep(x)`, and
+    `import asyncio` is added when the module lacks it. The fix is **unsafe**: the pause
+    stays, but other requests now run during it, which can expose races in code that relied
+    on nothing else running (for example state read before the sleep and written after it).
+    Review it, then apply it with `--fix --unsafe-fixes`. A `from time import sleep` left
+    unused is not removed. Other blocking calls have no fix: the right replacement (an async
+    client, `run_in_threadpool`, a plain `def` route) is a design decision.
 
     ## Options
     - `extend-blocking-calls` (list of qualified names, default `[]`): more functions to treat
@@ -149,6 +156,7 @@ class BlockingCallInAsyncFunction(Rule):
     code = "FAPI201"
     name = "blocking-call-in-async-function"
     severity = Severity.ERROR
+    fixable = True
     triggers = (b"async",)
     options = (
         Option(
@@ -172,9 +180,9 @@ class BlockingCallInAsyncFunction(Rule):
                 continue
             blocking = self._blocking_name(model, site)
             if blocking is not None:
-                yield self.finding(
-                    site.call, f"Blocking call `{blocking}` in {_describe(model, function)}"
-                )
+                where = model.describe_function(function.node)  # type: ignore[arg-type]
+                message = f"Blocking call `{blocking}` in async {where}"
+                yield self.finding(site.call, message, fix=_async_sleep_fix(model, site, blocking))
 
     def _blocking_name(self, model: FileModel, site: CallSite) -> str | None:
         name = model.callee(site)
@@ -188,13 +196,22 @@ class BlockingCallInAsyncFunction(Rule):
         return None
 
 
-def _describe(model: FileModel, function: Scope) -> str:
-    node = function.node
-    assert isinstance(node, cst.FunctionDef)
-    info = model.function_info(node)
-    label = f"`{node.name.value}`"
-    if info is not None and info.routes:
-        return f"async route {label} ({', '.join(r.describe() for r in info.routes)})"
-    if info is not None and info.is_dependency:
-        return f"async dependency {label}"
-    return f"async function {label}"
+def _async_sleep_fix(model: FileModel, site: CallSite, blocking: str) -> Fix | None:
+    """`time.sleep(x)` as a statement -> `await asyncio.sleep(x)`; elsewhere in an expression
+    `await` could bind differently, so no fix is offered there."""
+    call = site.call
+    if blocking != "time.sleep" or call not in model.expression_statements:
+        return None
+    if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+        return None
+    asyncio = model.lookup("asyncio", site.scope)
+    if asyncio is not None and model.qualified_name(cst.Name("asyncio"), site.scope) != "asyncio":
+        return None  # `asyncio` names something else here
+    sleep = cst.Attribute(cst.Name("asyncio"), cst.Name("sleep"))
+    replacement = cst.Await(call.with_changes(func=sleep))
+    return Fix(
+        "Replace with `await asyncio.sleep(...)`",
+        Applicability.UNSAFE,
+        {call: replacement},
+        (RequiredImport("asyncio"),) if asyncio is None else (),
+    )

@@ -6,7 +6,6 @@ from fastapi_lint.diagnostics import Severity
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import FileModel, status_code
 
-
 _DECLARES_RESPONSE = frozenset({"response_model", "response_class"})
 _NO_BODY = frozenset({204, 205, 304})  # these responses have no body to describe
 

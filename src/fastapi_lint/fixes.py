@@ -1,0 +1,145 @@
+"""Fixes as data, and their application: all fixes of a file in one pass, no overlaps.
+
+A rule attaches a `Fix` to a finding: node replacements (by identity, on the module the rule
+saw) plus imports to add. Applying a batch replaces the nodes in one transformer pass, then
+adds the imports with LibCST's AddImportsVisitor, so comments and formatting survive.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, ImportItem
+
+from fastapi_lint.diagnostics import Position
+
+
+class Applicability(enum.Enum):
+    SAFE = "safe"  # keeps the program's meaning; applied by --fix
+    UNSAFE = "unsafe"  # may change behaviour; applied only with --unsafe-fixes
+
+
+@dataclass(frozen=True)
+class RequiredImport:
+    """`import module` (obj None) or `from module import obj`."""
+
+    module: str
+    obj: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Fix:
+    title: str  # imperative: "Replace `return` with `raise`"
+    applicability: Applicability
+    replacements: Mapping[cst.CSTNode, cst.CSTNode]
+    imports: tuple[RequiredImport, ...] = ()
+
+    @property
+    def is_safe(self) -> bool:
+        return self.applicability is Applicability.SAFE
+
+
+@dataclass
+class AppliedFixes:
+    module: cst.Module
+    applied: list[Fix] = field(default_factory=list)
+    deferred: list[Fix] = field(default_factory=list)  # overlapped an applied fix
+
+
+class _Replace(cst.CSTTransformer):
+    def __init__(self, replacements: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
+        self.replacements = replacements
+
+    def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+        return self.replacements.get(original_node, updated_node)
+
+
+def apply_fixes(
+    module: cst.Module,
+    fixes: Sequence[Fix],
+    ranges: Mapping[cst.CSTNode, tuple[Position, Position]],
+) -> AppliedFixes:
+    """Apply the fixes that do not overlap an earlier one (in source order); the others
+    are deferred to the next round, when they are recomputed on the fixed source."""
+    result = AppliedFixes(module)
+    taken: list[tuple[Position, Position]] = []
+    for fix in sorted(fixes, key=lambda f: min(ranges[node][0] for node in f.replacements)):
+        spans = [ranges[node] for node in fix.replacements]
+        if any(_overlaps(span, other) for span in spans for other in taken):
+            result.deferred.append(fix)
+            continue
+        taken.extend(spans)
+        result.applied.append(fix)
+    if not result.applied:
+        return result
+    replacements = {old: new for fix in result.applied for old, new in fix.replacements.items()}
+    fixed = module.visit(_Replace(replacements))
+    imports = [RequiredImport(i.module, i.obj) for fix in result.applied for i in fix.imports]
+    if imports:
+        items = [ImportItem(i.module, i.obj) for i in dict.fromkeys(imports)]
+        fixed = AddImportsVisitor(CodemodContext(), items).transform_module(fixed)
+    result.module = fixed
+    return result
+
+
+def _overlaps(a: tuple[Position, Position], b: tuple[Position, Position]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """Replace the text from `start` to `end` (exclusive; 1-based) with `content`."""
+
+    content: str
+    start: Position
+    end: Position
+
+
+def text_edits(before: str, after: str) -> list[TextEdit]:
+    """The smallest line-anchored edits turning `before` into `after` (for JSON output)."""
+    old_lines = before.splitlines(keepends=True)
+    new_lines = after.splitlines(keepends=True)
+    edits = []
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        old, new = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
+        prefix = len(_common_prefix(old, new))
+        suffix = len(_common_prefix(old[prefix:][::-1], new[prefix:][::-1]))
+        start = _advance(Position(i1 + 1, 1), old[:prefix])
+        end = _advance(start, old[prefix : len(old) - suffix])
+        edits.append(TextEdit(new[prefix : len(new) - suffix], start, end))
+    return edits
+
+
+def _common_prefix(a: str, b: str) -> str:
+    length = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        length += 1
+    return a[:length]
+
+
+def _advance(position: Position, text: str) -> Position:
+    lines = text.count("\n")
+    if not lines:
+        return Position(position.line, position.column + len(text))
+    return Position(position.line + lines, len(text) - text.rfind("\n"))
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=path,
+            tofile=path,
+        )
+    )

@@ -1,0 +1,31 @@
+"""The example app of the Quick start trips every rule, through the installed entry point."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from fastapi_lint.rules import ALL_RULES
+
+ROOT = Path(__file__).parents[1]
+
+
+def _entry_point() -> str:
+    script = Path(sys.executable).with_name("fastapi-lint")
+    return str(script) if script.exists() else shutil.which("fastapi-lint") or "fastapi-lint"
+
+
+def test_quick_start_example_shows_every_rule():
+    completed = subprocess.run(
+        [_entry_point(), "check", "examples/", "--output-format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 1, completed.stderr
+    reported = {d["code"] for d in json.loads(completed.stdout)}
+    assert reported == {rule.code for rule in ALL_RULES}
