@@ -10,7 +10,7 @@ whitespace, comments and enclosing parentheses are not part of a node.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -86,8 +86,6 @@ def node_ranges(
         default_newline=module.default_newline,
         targets=targets,
     )
-    try:
+    with suppress(_AllTargetsFound):  # raised as soon as the last target is recorded
         module._codegen(state)
-    except _AllTargetsFound:
-        pass
     return state.ranges
