@@ -102,7 +102,12 @@ def test_text_lines_are_path_line_column_code_message(run_cli, tmp_path):
     text = run_cli("check", cwd=tmp_path)
     diagnostics = run_cli("check", "--output-format", "json", cwd=tmp_path).diagnostics
     lines = text.stdout.splitlines()
-    assert lines[-1] == f"Found {len(diagnostics)} errors."
+    summary = lines.index(f"Found {len(diagnostics)} errors.")
+    # Both files have a finding with an unsafe fix only: no [*], and a hint after the summary.
+    assert lines[summary + 1 :] == [
+        "No fixes available (4 hidden fixes can be enabled with the `--unsafe-fixes` option)."
+    ]
+    lines = lines[: summary + 1]
     expected = [
         "{}:{}:{}: {} {}".format(
             Path(d["filename"]).relative_to(tmp_path.resolve()).as_posix(),
@@ -116,7 +121,7 @@ def test_text_lines_are_path_line_column_code_message(run_cli, tmp_path):
     assert lines[:-1] == expected
     assert all(LINE.match(line) for line in lines[:-1])
     assert "sub/b.py:5:5: FAPI201 Blocking call `time.sleep`" in text.stdout
-    assert text.stdout.endswith("errors.\n")
+    assert text.stdout.endswith("option).\n")
 
 
 def test_one_error_is_singular(run_cli, tmp_path):
@@ -136,7 +141,8 @@ def test_quiet_drops_the_summary(run_cli, tmp_path):
     loud = run_cli("check", "a.py", cwd=tmp_path)
     quiet = run_cli("check", "--quiet", "a.py", cwd=tmp_path)
     assert quiet.exit_code == 1
-    assert quiet.stdout == "".join(loud.stdout.splitlines(keepends=True)[:-1])
+    # The summary is two lines: the count, then what --unsafe-fixes would fix.
+    assert quiet.stdout == "".join(loud.stdout.splitlines(keepends=True)[:-2])
     assert "Found" not in quiet.stdout
     assert len(quiet.stdout.splitlines()) == 3
     silent = run_cli("check", "-q", "clean", cwd=tmp_path)
@@ -259,9 +265,9 @@ def test_statistics_counts_per_code_most_frequent_first(run_cli, tmp_path):
     run = run_cli("check", "--statistics", "--ignore", "FAPI401", cwd=tmp_path)
     assert run.exit_code == 1
     assert run.stdout.splitlines() == [
-        "3\tFAPI101\tmissing-response-model",
-        "3\tFAPI102\tmissing-status-code",
-        "2\tFAPI201\tblocking-call-in-async-function",
+        "3\tFAPI101\t[ ] missing-response-model",
+        "3\tFAPI102\t[ ] missing-status-code",
+        "2\tFAPI201\t[ ] blocking-call-in-async-function",
         "Found 8 errors.",
     ]
 
@@ -350,7 +356,7 @@ def test_output_format_from_the_environment(run_cli, tmp_path, monkeypatch):
     assert run.exit_code == 1
     assert [d["code"] for d in run.diagnostics] == ["FAPI101", "FAPI102", "FAPI401"]
     flag_wins = run_cli("check", "--output-format", "text", cwd=tmp_path)
-    assert flag_wins.stdout.endswith("Found 3 errors.\n")
+    assert "\nFound 3 errors.\n" in flag_wins.stdout
 
 
 # --- the installed entry points, in a real process ------------------------------------------
@@ -379,12 +385,12 @@ def test_entry_point_reports_violations(command, tmp_path):
     done = _run(command, "check", ".", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
-    assert [line.split(" ")[:2] for line in lines[:-1]] == [
+    assert [line.split(" ")[:2] for line in lines[:-2]] == [
         ["a.py:3:1:", "FAPI101"],
         ["a.py:3:1:", "FAPI102"],
         ["a.py:3:1:", "FAPI401"],
     ]
-    assert lines[-1] == "Found 3 errors."
+    assert lines[-2] == "Found 3 errors."
     assert done.stderr == ""
 
 

@@ -61,7 +61,7 @@ def test_text_output_shows_both_variants(run_cli, tmp_path):
 
 def test_severity_is_error_only_with_credentials():
     engine = Engine([CorsWildcardOrigin()], ProjectModules())
-    diagnostics = engine.lint_bytes(SOURCE.encode(), Path("app.py"))
+    diagnostics = engine.check_bytes(SOURCE.encode(), Path("app.py")).diagnostics
     severities = {d.start.line: d.severity for d in diagnostics}
     assert severities == {
         5: Severity.ERROR,

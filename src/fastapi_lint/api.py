@@ -1,8 +1,10 @@
-"""Orchestration of one run: discover files, build per-run state once, lint every file."""
+"""Orchestration of one run: discover files, build per-run state once, lint or fix each file."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,19 +12,40 @@ from pathlib import Path
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic
 from fastapi_lint.discovery import discover_files
-from fastapi_lint.engine import UNREADABLE_FILE, Engine, engine_diagnostic
+from fastapi_lint.engine import UNREADABLE_FILE, Engine, FileResult, FixOutcome, engine_diagnostic
+from fastapi_lint.fixes import FileChangedError, unified_diff, write_atomically
 from fastapi_lint.names import FASTAPI_MODULES
+from fastapi_lint.report import display_path
 from fastapi_lint.semantic import ProjectModules
+
+
+@dataclass(frozen=True)
+class FixMode:
+    unsafe: bool = False  # also apply unsafe fixes
+    write: bool = True  # False: compute the diff only (--diff)
 
 
 @dataclass
 class RunResult:
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # what remains
     files_checked: int = 0
     internal_errors: list[str] = field(default_factory=list)
+    fixed: dict[Path, Counter[str]] = field(default_factory=dict)  # applied, or would be (--diff)
+    diffs: list[str] = field(default_factory=list)
+
+    @property
+    def fixed_count(self) -> int:
+        return sum(sum(counts.values()) for counts in self.fixed.values())
 
 
-def lint_paths(paths: Sequence[str | Path], settings: Settings) -> RunResult:
+def lint_paths(
+    paths: Sequence[str | Path],
+    settings: Settings,
+    *,
+    fix: FixMode | None = None,
+    with_edits: bool = False,
+) -> RunResult:
+    """Lint (or fix, with `fix`) every file under `paths`; one broken file never stops the run."""
     discovery = discover_files(
         paths,
         root=settings.root,
@@ -32,18 +55,48 @@ def lint_paths(paths: Sequence[str | Path], settings: Settings) -> RunResult:
     engine = Engine(
         settings.rules, project_modules(discovery.files, settings.root), settings.ignored_codes
     )
-    result = RunResult(files_checked=len(discovery.files))
+    run = RunResult(files_checked=len(discovery.files))
     for missing in discovery.missing:
         message = "Cannot read file: No such file or directory"
-        result.diagnostics.append(engine_diagnostic(missing, UNREADABLE_FILE, message))
+        run.diagnostics.append(engine_diagnostic(missing, UNREADABLE_FILE, message))
     for path in discovery.files:
         try:
-            result.diagnostics.extend(engine.lint_file(path))
+            result = engine.check_file(path) if fix is None else _fix_file(engine, path, fix, run)
+            run.diagnostics.extend(_with_edits(result) if with_edits else result.diagnostics)
         except Exception as error:  # a bug of ours must not stop the run
             reason = f"{type(error).__name__}: {error}"
-            result.internal_errors.append(f"{path}: internal error: {reason}")
-    result.diagnostics.sort(key=Diagnostic.sort_key)
-    return result
+            run.internal_errors.append(f"{path}: internal error: {reason}")
+    run.diagnostics.sort(key=Diagnostic.sort_key)
+    return run
+
+
+def _fix_file(engine: Engine, path: Path, mode: FixMode, run: RunResult) -> FileResult:
+    outcome: FixOutcome = engine.fix_file(path, unsafe=mode.unsafe)
+    if outcome.error is not None:
+        run.internal_errors.append(f"{path}: {outcome.error}")
+    if not outcome.changed:
+        return outcome.result
+    assert outcome.original is not None and outcome.result.text is not None
+    if mode.write:
+        try:
+            write_atomically(
+                path, outcome.result.text, outcome.result.encoding, outcome.original_bytes
+            )
+        except (OSError, FileChangedError) as error:
+            run.internal_errors.append(f"{path}: not fixed: {error}")
+            return engine.check_file(path)
+    else:
+        shown = display_path(path)
+        run.diffs.append(unified_diff(shown, outcome.original, outcome.result.text))
+    run.fixed[path] = outcome.fixed
+    return outcome.result
+
+
+def _with_edits(result: FileResult) -> list[Diagnostic]:
+    return [
+        dataclasses.replace(d, edits=tuple(result.fix_edits(d.fix))) if d.fix else d
+        for d in result.diagnostics
+    ]
 
 
 def project_modules(files: Iterable[Path], root: Path) -> ProjectModules:
@@ -52,8 +105,10 @@ def project_modules(files: Iterable[Path], root: Path) -> ProjectModules:
     found: set[str] = set()
     for path in files:
         absolute = Path(os.path.abspath(path))
-        parts = absolute.relative_to(root).parts if absolute.is_relative_to(root) else path.parts
-        found.update(part.split(".", 1)[0] for part in parts)
+        if absolute.is_relative_to(root):
+            found.update(part.split(".", 1)[0] for part in absolute.relative_to(root).parts)
+        else:
+            found.add(_top_level_package(absolute))
     for base in (root, root / "src"):
         try:
             entries = os.listdir(base)
@@ -61,3 +116,12 @@ def project_modules(files: Iterable[Path], root: Path) -> ProjectModules:
             continue
         found.update(name.removesuffix(".py") for name in entries if not name.startswith("."))
     return ProjectModules(sorted(found - FASTAPI_MODULES))
+
+
+def _top_level_package(path: Path) -> str:
+    """The outermost package holding a file outside the project root (or the module itself)."""
+    top = path.with_suffix("").name
+    directory = path.parent
+    while (directory / "__init__.py").is_file() and directory != directory.parent:
+        top, directory = directory.name, directory.parent
+    return top

@@ -12,10 +12,17 @@ from pathlib import Path
 import click
 
 from fastapi_lint import __version__
-from fastapi_lint.api import lint_paths
+from fastapi_lint.api import FixMode, RunResult, lint_paths
 from fastapi_lint.config import ConfigError, Selection, expand_selector, load_settings
 from fastapi_lint.docs import render_page
-from fastapi_lint.report import OUTPUT_FORMATS, render_json, render_statistics, render_text
+from fastapi_lint.report import (
+    OUTPUT_FORMATS,
+    hidden_fixes_note,
+    render_fixed,
+    render_json,
+    render_statistics,
+    render_text,
+)
 from fastapi_lint.rules import ALL_RULES, RULES_BY_CODE
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
@@ -82,6 +89,16 @@ def _selectors(values: Sequence[str], flag: str) -> tuple[str, ...]:
     show_default=True,
     help="How to print violations.",
 )
+@click.option("--fix/--no-fix", default=None, help="Apply safe fixes (config: `fix`).")
+@click.option(
+    "--unsafe-fixes/--no-unsafe-fixes",
+    default=None,
+    help="Also apply (or show as fixable) unsafe fixes (config: `unsafe-fixes`).",
+)
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--fix-only", is_flag=True, help="Apply fixes without reporting what remains.")
+@click.option("--show-fixes", is_flag=True, help="List the fixes applied, per file.")
+@click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit with 1 when any fix was applied.")
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when violations are found.")
 @click.option("-q", "--quiet", is_flag=True, help="Print violations only, no summary.")
 @click.option("--statistics", is_flag=True, help="Print the number of violations per rule.")
@@ -97,6 +114,12 @@ def check(
     ignore: tuple[str, ...],
     extend_select: tuple[str, ...],
     output_format: str,
+    fix: bool | None,
+    unsafe_fixes: bool | None,
+    diff: bool,
+    fix_only: bool,
+    show_fixes: bool,
+    exit_non_zero_on_fix: bool,
     exit_zero: bool,
     quiet: bool,
     statistics: bool,
@@ -109,20 +132,53 @@ def check(
         extend_select=_selectors(extend_select, "--extend-select"),
     )
     settings = load_settings(config_file, cli_layer)
-    result = lint_paths(paths or ["."], settings)
-    diagnostics = result.diagnostics
-    if statistics:
-        output = render_statistics(diagnostics)
-    elif output_format == "json":
-        output = render_json(diagnostics)
-    else:
-        output = render_text(diagnostics, quiet=quiet)
-    click.echo(output, nl=False)
-    for error in result.internal_errors:
+    unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+    fixing = diff or fix_only or (settings.fix if fix is None else fix)
+    mode = FixMode(unsafe=unsafe, write=not diff) if fixing else None
+    run = lint_paths(paths or ["."], settings, fix=mode, with_edits=output_format == "json")
+    for error in run.internal_errors:
         click.echo(f"fastapi-lint: error: {error}", err=True)
-    if result.internal_errors:
+    if diff:
+        return _report_diff(run, unsafe)
+    if not fix_only:
+        click.echo(_render(run, output_format, quiet, statistics, unsafe, fixing), nl=False)
+    elif not quiet:
+        click.echo(f"Fixed {run.fixed_count} {'error' if run.fixed_count == 1 else 'errors'}.")
+    if show_fixes and run.fixed:
+        click.echo(render_fixed(run.fixed), nl=False)
+    if run.internal_errors:
         return EXIT_ERROR
-    return EXIT_VIOLATIONS if diagnostics and not exit_zero else EXIT_OK
+    if exit_non_zero_on_fix and run.fixed_count:
+        return EXIT_VIOLATIONS
+    if fix_only or exit_zero:
+        return EXIT_OK
+    return EXIT_VIOLATIONS if run.diagnostics else EXIT_OK
+
+
+def _render(
+    run: RunResult, output_format: str, quiet: bool, statistics: bool, unsafe: bool, fixing: bool
+) -> str:
+    if statistics:
+        return render_statistics(run.diagnostics, unsafe_fixes=unsafe)
+    if output_format == "json":
+        return render_json(run.diagnostics)
+    fixed = run.fixed_count if fixing else None
+    return render_text(run.diagnostics, quiet=quiet, unsafe_fixes=unsafe, fixed=fixed)
+
+
+def _report_diff(run: RunResult, unsafe: bool) -> int:
+    """`--diff`: the diffs on stdout, a count on stderr; exit 1 when anything would change."""
+    for patch in run.diffs:
+        click.echo(patch, nl=False)
+    if run.fixed_count:
+        errors = "error" if run.fixed_count == 1 else "errors"
+        click.echo(f"Would fix {run.fixed_count} {errors}.", err=True)
+    else:
+        note = hidden_fixes_note(run.diagnostics, unsafe)
+        click.echo(f"No errors would be fixed{note}.", err=True)
+    if run.internal_errors:
+        return EXIT_ERROR
+    return EXIT_VIOLATIONS if run.diffs else EXIT_OK
 
 
 @cli.command()

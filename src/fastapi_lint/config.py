@@ -23,7 +23,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 SECTION = "fastapi-lint"
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
-KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores", "rules"})
+_BOOLEAN_KEYS = ("fix", "unsafe-fixes")
+KNOWN_KEYS = frozenset({*_LIST_KEYS, *_BOOLEAN_KEYS, "per-file-ignores", "rules"})
 
 
 class ConfigError(Exception):
@@ -47,6 +48,8 @@ class Settings:
     exclude: tuple[str, ...] | None = None  # None: the default excludes
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    fix: bool = False  # `fix = true`: apply safe fixes, as --fix does
+    unsafe_fixes: bool = False  # `unsafe-fixes = true`: include unsafe fixes
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def ignored_codes(self, path: Path) -> frozenset[str]:
@@ -96,6 +99,8 @@ def load_settings(
         exclude=_strings(table, "exclude", config_file) if "exclude" in table else None,
         extend_exclude=_strings(table, "extend-exclude", config_file),
         per_file_ignores=_per_file_ignores(table.get("per-file-ignores", {}), config_file),
+        fix=_boolean(table, "fix", config_file),
+        unsafe_fixes=_boolean(table, "unsafe-fixes", config_file),
         raw=table,
     )
 
@@ -186,6 +191,13 @@ def _check_keys(table: Mapping[str, Any], config_file: Path | None) -> None:
                     expand_selector(selector)
                 except ConfigError as error:
                     raise ConfigError(f"{_name(config_file)}: `{key}`: {error}") from None
+
+
+def _boolean(table: Mapping[str, Any], key: str, config_file: Path | None) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{_name(config_file)}: `{key}` must be true or false")
+    return value
 
 
 def _strings(table: Mapping[str, Any], key: str, config_file: Path | None) -> tuple[str, ...]:

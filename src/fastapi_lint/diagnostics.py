@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # fixes.py imports Position from here
+    from fastapi_lint.fixes import Fix, TextEdit
 
 
 class Severity(enum.Enum):
@@ -31,8 +34,13 @@ class Diagnostic:
     name: str
     message: str
     severity: Severity
-    # Filled by the fix engine (a later layer); None means "no fix offered".
-    fix: Any = field(default=None, compare=False)
+    fix: Fix | None = field(default=None, compare=False)  # None: no fix offered
+    # The fix as text edits, computed only for outputs that show them (JSON).
+    edits: tuple[TextEdit, ...] | None = field(default=None, compare=False)
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path.as_posix(), self.start.line, self.start.column, self.code)

@@ -10,12 +10,15 @@ import ast
 import io
 import tokenize
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
 
 from fastapi_lint.diagnostics import Diagnostic, Position, Severity
+from fastapi_lint.fixes import Fix, TextEdit, apply_fixes, text_edits
 from fastapi_lint.positions import node_ranges
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import FileModel, ProjectModules
@@ -25,11 +28,44 @@ from fastapi_lint.suppression import Suppressions
 INVALID_SYNTAX = ("FAPI001", "invalid-syntax")
 UNREADABLE_FILE = ("FAPI002", "unreadable-file")
 _FILE_START = Position(1, 1)
+MAX_FIX_ROUNDS = 10
 # CPython refuses more than 200 nested brackets; LibCST's native parser accepts them but
 # overflows its stack at a few thousand, which kills the process instead of raising.
 _MAX_BRACKET_DEPTH = 200
 _OPENING = b"([{"
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"()[]{}")
+
+
+@dataclass
+class FileResult:
+    """The check of one file; `module` and `ranges` are set when it parsed."""
+
+    path: Path
+    diagnostics: list[Diagnostic]
+    text: str | None = None
+    encoding: str = "utf-8"
+    module: cst.Module | None = None
+    ranges: dict[cst.CSTNode, tuple[Position, Position]] = field(default_factory=dict)
+
+    def fix_edits(self, fix: Fix) -> list[TextEdit]:
+        """The text edits of one fix alone, for the JSON output."""
+        assert self.module is not None and self.text is not None
+        return text_edits(self.text, apply_fixes(self.module, [fix], self.ranges).module.code)
+
+
+@dataclass
+class FixOutcome:
+    """A file after fixing to a fixed point: its text before and after, and what was fixed."""
+
+    result: FileResult  # the check of the fixed text: what remains
+    original: str | None
+    original_bytes: bytes = b""
+    fixed: Counter[str] = field(default_factory=Counter)  # code -> number of fixes applied
+    error: str | None = None  # why fixing stopped early, if it did
+
+    @property
+    def changed(self) -> bool:
+        return self.original is not None and self.result.text != self.original
 
 
 class Engine:
@@ -45,63 +81,118 @@ class Engine:
         self._rules_by_ignored: dict[frozenset[str], tuple[Rule, ...]] = {}
 
     def lint_file(self, path: Path) -> list[Diagnostic]:
+        return self.check_file(path).diagnostics
+
+    def check_file(self, path: Path) -> FileResult:
         try:
             data = path.read_bytes()
         except OSError as error:
             reason = error.strerror or str(error)
-            return [engine_diagnostic(path, UNREADABLE_FILE, f"Cannot read file: {reason}")]
-        return self.lint_bytes(data, path)
+            message = f"Cannot read file: {reason}"
+            return FileResult(path, [engine_diagnostic(path, UNREADABLE_FILE, message)])
+        return self.check_bytes(data, path)
 
-    def lint_bytes(self, data: bytes, path: Path) -> list[Diagnostic]:
+    def check_bytes(self, data: bytes, path: Path) -> FileResult:
         rules = self._rules_for(path)
         # The byte-level guard: most files of a project never need a parse.
         if not any(trigger in data for rule in rules for trigger in rule.triggers):
-            return []
-        text = _decode(data)
-        if isinstance(text, UnicodeError | SyntaxError | LookupError):
-            message = f"Cannot decode file: {_reason(text)}"
-            return [engine_diagnostic(path, UNREADABLE_FILE, message)]
+            return FileResult(path, [])
+        decoded = _decode(data)
+        if isinstance(decoded, UnicodeError | SyntaxError | LookupError):
+            message = f"Cannot decode file: {_reason(decoded)}"
+            return FileResult(path, [engine_diagnostic(path, UNREADABLE_FILE, message)])
+        text, encoding = decoded
         if _nested_too_deeply(data):
             error = _python_syntax_error(text)  # None: the nesting was in strings or comments
             if error is not None:
-                return [_invalid_syntax(path, error, _FILE_START, "")]
+                return FileResult(path, [_invalid_syntax(path, error, _FILE_START, "")], text)
+        return self.check_text(text, path, encoding, rules)
+
+    def check_text(
+        self,
+        text: str,
+        path: Path,
+        encoding: str = "utf-8",
+        rules: Sequence[Rule] | None = None,
+    ) -> FileResult:
+        rules = self._rules_for(path) if rules is None else rules
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as error:
             # LibCST's native parser reports column 0 and often a later line: prefer CPython's.
             fallback = Position(error.raw_line, error.raw_column + 1)
-            return [_invalid_syntax(path, _python_syntax_error(text), fallback, error.message)]
+            syntax_error = _invalid_syntax(
+                path, _python_syntax_error(text), fallback, error.message
+            )
+            return FileResult(path, [syntax_error], text, encoding)
         except (ValueError, RecursionError) as error:  # e.g. null bytes, absurd nesting
             message = f"SyntaxError: {_first_line(str(error))}"
-            return [engine_diagnostic(path, INVALID_SYNTAX, message)]
+            return FileResult(path, [engine_diagnostic(path, INVALID_SYNTAX, message)], text)
+        result = FileResult(path, [], text, encoding, module)
         try:
-            return self._check(module, text, path, rules)
+            self._check(result, rules)
         except RecursionError:  # valid code nested deeper than LibCST's recursive codegen
             message = "Cannot analyse file: code nested too deeply"
-            return [engine_diagnostic(path, INVALID_SYNTAX, message)]
+            result.diagnostics = [engine_diagnostic(path, INVALID_SYNTAX, message)]
+        return result
 
-    def _check(
-        self, module: cst.Module, text: str, path: Path, rules: Sequence[Rule]
-    ) -> list[Diagnostic]:
-        model = FileModel(module, self.project)
+    def fix_file(self, path: Path, *, unsafe: bool) -> FixOutcome:
+        """Apply fixes in rounds until none applies (capped): overlapping fixes wait for the
+        next round, when they are recomputed on the fixed text. The text of every round must
+        parse, or fixing stops at the last good one."""
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return FixOutcome(self.check_file(path), None)
+        result = self.check_bytes(data, path)
+        outcome = FixOutcome(result, result.text, data)
+        for _ in range(MAX_FIX_ROUNDS):
+            wanted = {
+                id(d.fix): d.code
+                for d in result.diagnostics
+                if d.fix is not None and (d.fix.is_safe or unsafe)
+            }
+            if result.module is None or not wanted:
+                break
+            fixes = [d.fix for d in result.diagnostics if d.fix is not None and id(d.fix) in wanted]
+            applied = apply_fixes(result.module, fixes, result.ranges)  # type: ignore[arg-type]
+            fixed_text = applied.module.code
+            next_result = self.check_text(fixed_text, path, result.encoding)
+            if next_result.module is None:
+                outcome.error = "a fix produced code that does not parse; it was not applied"
+                break
+            outcome.fixed.update(wanted[id(fix)] for fix in applied.applied)
+            result = outcome.result = next_result
+        return outcome
+
+    def _check(self, result: FileResult, rules: Sequence[Rule]) -> None:
+        assert result.module is not None and result.text is not None
+        model = FileModel(result.module, self.project)
         findings: list[tuple[Rule, Finding]] = [
             (rule, finding) for rule in rules for finding in rule.check(model)
         ]
         if not findings:
-            return []
-        ranges = node_ranges(module, {finding.node for _, finding in findings})
-        suppressions = Suppressions.scan(text)
-        diagnostics = []
+            return
+        targets = {finding.node for _, finding in findings}
+        targets.update(node for _, f in findings if f.fix for node in f.fix.replacements)
+        result.ranges = node_ranges(result.module, targets)
+        suppressions = Suppressions.scan(result.text)
         for rule, finding in findings:
-            start, end = ranges[finding.node]
+            start, end = result.ranges[finding.node]
             if suppressions.suppresses(start.line, rule.code):
                 continue
-            diagnostics.append(
+            result.diagnostics.append(
                 Diagnostic(
-                    path, start, end, rule.code, rule.name, finding.message, finding.severity
+                    result.path,
+                    start,
+                    end,
+                    rule.code,
+                    rule.name,
+                    finding.message,
+                    finding.severity,
+                    finding.fix,
                 )
             )
-        return diagnostics
 
     def _rules_for(self, path: Path) -> tuple[Rule, ...]:
         ignored = self.ignored_codes(path)
@@ -112,11 +203,12 @@ class Engine:
         return rules
 
 
-def _decode(data: bytes) -> str | UnicodeError | SyntaxError | LookupError:
-    """Source text per PEP 263 (a coding cookie, else UTF-8; a BOM is dropped)."""
+def _decode(data: bytes) -> tuple[str, str] | UnicodeError | SyntaxError | LookupError:
+    """Source text and encoding per PEP 263 (a coding cookie, else UTF-8; `utf-8-sig` when
+    there is a BOM, which the text does not include and a rewrite keeps)."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding)
+        return data.decode(encoding), encoding
     except (UnicodeError, SyntaxError, LookupError) as error:
         return error
 

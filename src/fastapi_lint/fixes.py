@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import difflib
 import enum
+import os
+import stat
+import tempfile
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -112,10 +117,19 @@ def text_edits(before: str, after: str) -> list[TextEdit]:
         old, new = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
         prefix = len(_common_prefix(old, new))
         suffix = len(_common_prefix(old[prefix:][::-1], new[prefix:][::-1]))
+        # Whole words read better: `return` -> `raise`, not `eturn` -> `aise`.
+        while prefix and _is_word(old[prefix - 1]):
+            prefix -= 1
+        while suffix and _is_word(old[len(old) - suffix]):
+            suffix -= 1
         start = _advance(Position(i1 + 1, 1), old[:prefix])
         end = _advance(start, old[prefix : len(old) - suffix])
         edits.append(TextEdit(new[prefix : len(new) - suffix], start, end))
     return edits
+
+
+def _is_word(character: str) -> bool:
+    return character.isalnum() or character == "_"
 
 
 def _common_prefix(a: str, b: str) -> str:
@@ -143,3 +157,31 @@ def unified_diff(path: str, before: str, after: str) -> str:
             tofile=path,
         )
     )
+
+
+class FileChangedError(Exception):
+    """The file changed on disk while we were fixing it; it was left as it is now."""
+
+
+def write_atomically(path: Path, text: str, encoding: str, expected: bytes) -> None:
+    """Replace `path` with `text` through a temporary file and a rename, keeping its mode, so
+    a reader never sees half a file and a crash never loses it. `expected` is the content the
+    fix was computed from: if the file no longer has it, another process changed it."""
+    data = text.encode(encoding)
+    if path.read_bytes() != expected:
+        raise FileChangedError(f"{path} changed while it was being fixed")
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temporary)
+        raise

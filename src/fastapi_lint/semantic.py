@@ -139,6 +139,7 @@ class FileModel:
         self.classes: dict[cst.ClassDef, Scope] = {}  # each class and the scope it is defined in
         self.returns: list[tuple[cst.Return, Scope]] = []
         self.expression_statements: set[cst.Call] = set()  # calls that are whole statements
+        self.generators: set[cst.FunctionDef] = set()  # functions that contain `yield`
         self.imports_fastapi = False
         self.routes: list[Route] = []
         self.awaited: set[cst.Call] = set()  # calls that are directly awaited
@@ -551,6 +552,7 @@ class _Builder:
             cst.Await: self._await,
             cst.Return: self._return,
             cst.Expr: self._expression_statement,
+            cst.Yield: self._yield,
             cst.ListComp: self._comprehension,
             cst.SetComp: self._comprehension,
             cst.DictComp: self._comprehension,
@@ -705,6 +707,12 @@ class _Builder:
     def _expression_statement(self, node: cst.Expr, scope: Scope) -> None:
         if isinstance(node.value, cst.Call):
             self.model.expression_statements.add(node.value)
+        self._push_children(node, scope)
+
+    def _yield(self, node: cst.Yield, scope: Scope) -> None:
+        function = scope.executing_function()
+        if function is not None and isinstance(function.node, cst.FunctionDef):
+            self.model.generators.add(function.node)
         self._push_children(node, scope)
 
     def _return(self, node: cst.Return, scope: Scope) -> None:

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from fastapi_lint.diagnostics import Severity
+from fastapi_lint.fixes import Applicability, Fix
 from fastapi_lint.rule import Finding, Option, Rule, string_list
-from fastapi_lint.semantic import FileModel
+from fastapi_lint.semantic import FileModel, Route
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 
@@ -51,7 +54,11 @@ class MissingStatusCode(Rule):
     ```
 
     ## Fix safety
-    There is no fix yet.
+    A `POST` route gets `status_code=201`, and a `DELETE` route whose handler returns nothing
+    (no `return value`, no `yield`, no return annotation but `None`) gets
+    `status_code=204`. The fix is **unsafe**: it changes the API contract, and clients or
+    tests that expect `200` break. Other routes get no fix: only the author knows which code
+    they should answer.
 
     ## Options
     - `methods` (list of HTTP methods, default `["POST", "DELETE"]`): the methods whose routes
@@ -66,6 +73,7 @@ class MissingStatusCode(Rule):
     code = "FAPI102"
     name = "missing-status-code"
     severity = Severity.WARNING
+    fixable = True
     options = (
         Option(
             "methods",
@@ -87,4 +95,44 @@ class MissingStatusCode(Rule):
             yield self.finding(
                 route.report_node,
                 f"Route `{route.describe()}` does not set `status_code=`",
+                fix=_status_code_fix(model, route),
             )
+
+
+def _status_code_fix(model: FileModel, route: Route) -> Fix | None:
+    """`status_code=201` for a POST, `status_code=204` for a DELETE that returns nothing."""
+    if route.methods == {"POST"}:
+        code = "201"
+    elif route.methods == {"DELETE"} and _returns_nothing(model, route.handler):
+        code = "204"
+    else:
+        return None
+    *head, last = route.call.args
+    # The new argument takes over the last one's comma, so a trailing comma stays trailing.
+    space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    no_space = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+    status_code = cst.Arg(
+        cst.Integer(code), keyword=cst.Name("status_code"), equal=no_space, comma=last.comma
+    )
+    arguments = [*head, last.with_changes(comma=space), status_code]
+    return Fix(
+        f"Add `status_code={code}`",
+        Applicability.UNSAFE,
+        {route.call: route.call.with_changes(args=arguments)},
+    )
+
+
+def _returns_nothing(model: FileModel, handler: cst.FunctionDef | None) -> bool:
+    """No `return value`, no `yield`, and no return annotation other than `None`."""
+    if handler is None:
+        return False
+    returns = handler.returns
+    if returns is not None and not (
+        isinstance(returns.annotation, cst.Name) and returns.annotation.value == "None"
+    ):
+        return False
+    for statement, scope in model.returns:
+        function = scope.executing_function()
+        if function is not None and function.node is handler and statement.value is not None:
+            return False
+    return handler not in model.generators
