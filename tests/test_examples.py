@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -29,3 +30,27 @@ def test_quick_start_example_shows_every_rule():
     assert completed.returncode == 1, completed.stderr
     reported = {d["code"] for d in json.loads(completed.stdout)}
     assert reported == {rule.code for rule in ALL_RULES}
+
+
+def test_examples_readme_lists_exactly_the_findings():
+    completed = subprocess.run(
+        [_entry_point(), "check", "examples/", "--output-format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    reported = {
+        (
+            Path(d["filename"]).relative_to(ROOT / "examples").as_posix(),
+            d["location"]["row"],
+            d["code"],
+        )
+        for d in json.loads(completed.stdout)
+    }
+    readme = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
+    listed = {
+        (path, int(line), code)
+        for path, line, code in re.findall(r"^\| `([\w/.]+):(\d+)`\s*\| (FAPI\d{3}) ", readme, re.M)
+    }
+    assert listed == reported

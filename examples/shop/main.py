@@ -37,3 +37,17 @@ app.mount("/admin", back_office)
 async def health() -> dict[str, str]:
     """Liveness probe for the load balancer."""
     return {"status": "ok"}
+
+
+# FAPI003: the noqa once silenced FAPI101; the route has a return annotation now, so it
+# silences nothing and only hides the next real finding on this line
+@app.get("/version")  # noqa: FAPI101
+async def version() -> dict[str, str]:
+    """The deployed version of the API."""
+    return {"version": app.version}
+
+
+# Clean: a noqa that still silences something (the route is internal, undocumented on purpose)
+@app.get("/ready")  # noqa: FAPI401
+async def ready() -> dict[str, str]:
+    return {"status": "ready"}

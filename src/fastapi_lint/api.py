@@ -9,12 +9,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi_lint.baseline import Baseline
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic
-from fastapi_lint.discovery import discover_files
+from fastapi_lint.discovery import Discovery, discover_files
 from fastapi_lint.engine import UNREADABLE_FILE, Engine, FileResult, FixOutcome, engine_diagnostic
 from fastapi_lint.fixes import FileChangedError, unified_diff, write_atomically
 from fastapi_lint.names import FASTAPI_MODULES
+from fastapi_lint.noqa import NoqaOutcome, add_noqa_to_file
 from fastapi_lint.report import display_path
 from fastapi_lint.semantic import ProjectModules
 
@@ -32,6 +34,8 @@ class RunResult:
     internal_errors: list[str] = field(default_factory=list)
     fixed: dict[Path, Counter[str]] = field(default_factory=dict)  # applied, or would be (--diff)
     diffs: list[str] = field(default_factory=list)
+    baselined: int = 0  # findings left out because the baseline has them
+    stale_baseline_entries: int = 0  # baseline entries that matched nothing
 
     @property
     def fixed_count(self) -> int:
@@ -44,17 +48,11 @@ def lint_paths(
     *,
     fix: FixMode | None = None,
     with_edits: bool = False,
+    baseline: Baseline | None = None,
 ) -> RunResult:
-    """Lint (or fix, with `fix`) every file under `paths`; one broken file never stops the run."""
-    discovery = discover_files(
-        paths,
-        root=settings.root,
-        exclude=settings.exclude,
-        extend_exclude=settings.extend_exclude,
-    )
-    engine = Engine(
-        settings.rules, project_modules(discovery.files, settings.root), settings.ignored_codes
-    )
+    """Lint (or fix, with `fix`) every file under `paths`; one broken file never stops the run.
+    With `baseline`, the findings it records are left out (and counted)."""
+    discovery, engine = _discover(paths, settings)
     run = RunResult(files_checked=len(discovery.files))
     for missing in discovery.missing:
         message = "Cannot read file: No such file or directory"
@@ -67,6 +65,48 @@ def lint_paths(
             reason = f"{type(error).__name__}: {error}"
             run.internal_errors.append(f"{path}: internal error: {reason}")
     run.diagnostics.sort(key=Diagnostic.sort_key)
+    if baseline is not None:
+        match = baseline.apply(
+            run.diagnostics, files=discovery.files, paths=paths, settings=settings
+        )
+        run.diagnostics = match.reported
+        run.baselined, run.stale_baseline_entries = match.baselined, len(match.stale)
+    return run
+
+
+def _discover(paths: Sequence[str | Path], settings: Settings) -> tuple[Discovery, Engine]:
+    """The files to lint, and the engine to lint them with."""
+    discovery = discover_files(
+        paths,
+        root=settings.root,
+        exclude=settings.exclude,
+        extend_exclude=settings.extend_exclude,
+        force_exclude=settings.force_exclude,
+    )
+    engine = Engine(
+        settings.rules, project_modules(discovery.files, settings.root), settings.ignored_codes
+    )
+    return discovery, engine
+
+
+@dataclass
+class NoqaRun:
+    outcome: NoqaOutcome = field(default_factory=NoqaOutcome)
+    errors: list[str] = field(default_factory=list)
+
+
+def add_noqa_paths(paths: Sequence[str | Path], settings: Settings) -> NoqaRun:
+    """`--add-noqa`: a `# noqa` directive for every current finding of every file under
+    `paths` (the baseline is not consulted: every finding gets one)."""
+    discovery, engine = _discover(paths, settings)
+    run = NoqaRun()
+    for path in discovery.files:
+        try:
+            run.outcome += add_noqa_to_file(engine, path)
+        except (OSError, FileChangedError) as error:
+            run.errors.append(f"{path}: no noqa added: {error}")
+        except Exception as error:  # a bug of ours must not stop the run
+            run.errors.append(f"{path}: internal error: {type(error).__name__}: {error}")
     return run
 
 

@@ -6,22 +6,33 @@ Exit codes: 0 no violations, 1 violations, 2 usage, configuration or internal er
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from fastapi_lint import __version__
-from fastapi_lint.api import FixMode, RunResult, lint_paths
-from fastapi_lint.config import ConfigError, Selection, expand_selector, load_settings
+from fastapi_lint.api import FixMode, RunResult, add_noqa_paths, lint_paths
+from fastapi_lint.baseline import UNBASELINABLE, load_baseline, write_baseline
+from fastapi_lint.config import (
+    ConfigError,
+    Selection,
+    Settings,
+    apply_overrides,
+    describe_settings,
+    expand_selector,
+    load_settings,
+)
 from fastapi_lint.docs import render_page
 from fastapi_lint.report import (
+    EDIT_FORMATS,
+    HUMAN_FORMATS,
     OUTPUT_FORMATS,
     hidden_fixes_note,
+    render,
     render_fixed,
-    render_json,
     render_statistics,
-    render_text,
 )
 from fastapi_lint.rules import ALL_RULES, RULES_BY_CODE
 
@@ -84,16 +95,29 @@ def _selectors(values: Sequence[str], flag: str) -> tuple[str, ...]:
 @click.option(
     "--output-format",
     type=click.Choice(OUTPUT_FORMATS),
-    default="text",
+    default=None,
     envvar="FASTAPI_LINT_OUTPUT_FORMAT",
-    show_default=True,
-    help="How to print violations.",
+    help="How to print violations (config: `output-format`; default: `full` on a terminal, "
+    "else `concise`; `text` is an alias of `concise`).",
+)
+@click.option(
+    "-o",
+    "--output-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="FASTAPI_LINT_OUTPUT_FILE",
+    help="Write the report to this file instead of stdout.",
 )
 @click.option("--fix/--no-fix", default=None, help="Apply safe fixes (config: `fix`).")
 @click.option(
     "--unsafe-fixes/--no-unsafe-fixes",
     default=None,
     help="Also apply (or show as fixable) unsafe fixes (config: `unsafe-fixes`).",
+)
+@click.option(
+    "--force-exclude/--no-force-exclude",
+    default=None,
+    help="Apply the excludes (default and configured) to paths passed explicitly too: for "
+    "pre-commit, which passes every file by name (config: `force-exclude`).",
 )
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--fix-only", is_flag=True, help="Apply fixes without reporting what remains.")
@@ -102,6 +126,20 @@ def _selectors(values: Sequence[str], flag: str) -> tuple[str, ...]:
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when violations are found.")
 @click.option("-q", "--quiet", is_flag=True, help="Print violations only, no summary.")
 @click.option("--statistics", is_flag=True, help="Print the number of violations per rule.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report only the findings this baseline file does not record (config: `baseline`).",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the current findings in this baseline file, then exit 0.",
+)
+@click.option(
+    "--add-noqa", is_flag=True, help="Add a `# noqa: CODE` to the line of every current finding."
+)
 @click.option(
     "--config",
     "config_file",
@@ -113,9 +151,11 @@ def check(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     extend_select: tuple[str, ...],
-    output_format: str,
+    output_format: str | None,
+    output_file: Path | None,
     fix: bool | None,
     unsafe_fixes: bool | None,
+    force_exclude: bool | None,
     diff: bool,
     fix_only: bool,
     show_fixes: bool,
@@ -123,6 +163,9 @@ def check(
     exit_zero: bool,
     quiet: bool,
     statistics: bool,
+    baseline_file: Path | None,
+    write_baseline: Path | None,
+    add_noqa: bool,
     config_file: Path | None,
 ) -> int:
     """Lint PATHS (files or directories; default: the current directory)."""
@@ -131,21 +174,36 @@ def check(
         ignore=_selectors(ignore, "--ignore"),
         extend_select=_selectors(extend_select, "--extend-select"),
     )
-    settings = load_settings(config_file, cli_layer)
+    settings = apply_overrides(load_settings(config_file, cli_layer), force_exclude=force_exclude)
+    if add_noqa or write_baseline is not None:
+        _check_alone(
+            add_noqa=add_noqa, write_baseline=write_baseline, fix=fix, diff=diff, fix_only=fix_only
+        )
+        if add_noqa:
+            return _add_noqa(paths or ["."], settings)
+        return _write_baseline(paths or ["."], settings, write_baseline)  # type: ignore[arg-type]
+    baseline_file = baseline_file or settings.baseline
+    baseline = load_baseline(baseline_file) if baseline_file is not None else None
     unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
     fixing = diff or fix_only or (settings.fix if fix is None else fix)
     mode = FixMode(unsafe=unsafe, write=not diff) if fixing else None
-    run = lint_paths(paths or ["."], settings, fix=mode, with_edits=output_format == "json")
+    output_format = _output_format(output_format, settings, output_file)
+    with_edits = output_format in EDIT_FORMATS
+    run = lint_paths(paths or ["."], settings, fix=mode, with_edits=with_edits, baseline=baseline)
     for error in run.internal_errors:
         click.echo(f"fastapi-lint: error: {error}", err=True)
     if diff:
         return _report_diff(run, unsafe)
+    report = ""
     if not fix_only:
-        click.echo(_render(run, output_format, quiet, statistics, unsafe, fixing), nl=False)
+        report = _render(run, settings, output_format, quiet, statistics, unsafe, fixing)
     elif not quiet:
-        click.echo(f"Fixed {run.fixed_count} {'error' if run.fixed_count == 1 else 'errors'}.")
-    if show_fixes and run.fixed:
-        click.echo(render_fixed(run.fixed), nl=False)
+        report = f"Fixed {run.fixed_count} {'error' if run.fixed_count == 1 else 'errors'}.\n"
+    if show_fixes and run.fixed and (fix_only or statistics or output_format in HUMAN_FORMATS):
+        report += render_fixed(run.fixed)
+    _write(report, output_file)
+    if baseline is not None and not quiet:
+        click.echo(_baseline_note(run, baseline_file), err=True)  # type: ignore[arg-type]
     if run.internal_errors:
         return EXIT_ERROR
     if exit_non_zero_on_fix and run.fixed_count:
@@ -155,15 +213,111 @@ def check(
     return EXIT_VIOLATIONS if run.diagnostics else EXIT_OK
 
 
+def _check_alone(**flags: object) -> None:
+    """`--add-noqa` and `--write-baseline` are runs of their own: no fixing beside them."""
+    given = [f"--{name.replace('_', '-')}" for name, value in flags.items() if value]
+    if len(given) > 1:
+        raise ConfigError(f"`{given[0]}` cannot be combined with `{given[1]}`")
+
+
+def _add_noqa(paths: Sequence[str], settings: Settings) -> int:
+    """`--add-noqa`: the count on stderr, as ruff; exit 0 (2 if a file could not be done)."""
+    run = add_noqa_paths(paths, settings)
+    for error in run.errors:
+        click.echo(f"fastapi-lint: error: {error}", err=True)
+    added, skipped = run.outcome.added, run.outcome.skipped
+    click.echo(f"Added {added} noqa {'directive' if added == 1 else 'directives'}.", err=True)
+    if skipped:
+        findings = "finding" if skipped == 1 else "findings"
+        click.echo(
+            f"Skipped {skipped} {findings} whose line ends inside a multi-line string or with "
+            "a backslash continuation: no comment can go there.",
+            err=True,
+        )
+    return EXIT_ERROR if run.errors else EXIT_OK
+
+
+def _write_baseline(paths: Sequence[str], settings: Settings, file: Path) -> int:
+    """`--write-baseline FILE`: record every current finding (any configured baseline is
+    ignored), unless a file could not be checked, which would drop its findings."""
+    run = lint_paths(paths, settings)
+    for error in run.internal_errors:
+        click.echo(f"fastapi-lint: error: {error}", err=True)
+    if run.internal_errors:
+        click.echo(f"fastapi-lint: error: {file} not written", err=True)
+        return EXIT_ERROR
+    recorded = write_baseline(file, run.diagnostics)
+    count = len(recorded)
+    click.echo(f"Recorded {count} {'finding' if count == 1 else 'findings'} in {file}.", err=True)
+    outside = sum(1 for entry in recorded if not entry.portable)
+    if outside:
+        click.echo(
+            f"fastapi-lint: warning: {outside} {'finding lies' if outside == 1 else 'findings lie'}"
+            f" outside {file.parent}, so their paths are absolute: keep the baseline at the root"
+            " of the project to share it.",
+            err=True,
+        )
+    left_out = sum(1 for d in run.diagnostics if d.code in UNBASELINABLE)
+    if left_out:
+        click.echo(
+            f"Not recorded: {left_out} invalid-syntax or unreadable-file "
+            f"{'finding' if left_out == 1 else 'findings'} (they cannot be baselined).",
+            err=True,
+        )
+    return EXIT_OK
+
+
+def _baseline_note(run: RunResult, file: Path) -> str:
+    baselined, stale = run.baselined, run.stale_baseline_entries
+    return (
+        f"{baselined} {'finding' if baselined == 1 else 'findings'} baselined, "
+        f"{stale} stale baseline {'entry' if stale == 1 else 'entries'} ({file})."
+    )
+
+
+def _output_format(flag: str | None, settings: Settings, output_file: Path | None) -> str:
+    """The flag (or FASTAPI_LINT_OUTPUT_FORMAT), else the configured `output-format`, else
+    `full` when printing to a terminal and `concise` otherwise (pipes, files, CI logs)."""
+    if flag is not None:
+        return flag
+    if settings.output_format is not None:
+        return settings.output_format
+    terminal = output_file is None and sys.stdout is not None and sys.stdout.isatty()
+    return "full" if terminal else "concise"
+
+
 def _render(
-    run: RunResult, output_format: str, quiet: bool, statistics: bool, unsafe: bool, fixing: bool
+    run: RunResult,
+    settings: Settings,
+    output_format: str,
+    quiet: bool,
+    statistics: bool,
+    unsafe: bool,
+    fixing: bool,
 ) -> str:
     if statistics:
         return render_statistics(run.diagnostics, unsafe_fixes=unsafe)
-    if output_format == "json":
-        return render_json(run.diagnostics)
-    fixed = run.fixed_count if fixing else None
-    return render_text(run.diagnostics, quiet=quiet, unsafe_fixes=unsafe, fixed=fixed)
+    return render(
+        output_format,
+        run.diagnostics,
+        root=settings.root,
+        rules=settings.rules,
+        quiet=quiet,
+        unsafe_fixes=unsafe,
+        fixed=run.fixed_count if fixing else None,
+    )
+
+
+def _write(report: str, output_file: Path | None) -> None:
+    """The report on stdout, or in `output_file` (creating its directory), as ruff's `-o`."""
+    if output_file is None:
+        click.echo(report, nl=False)
+        return
+    try:
+        output_file.parent.mkdir(parents=True, exist_ok=True)
+        output_file.write_text(report, encoding="utf-8", newline="")
+    except OSError as error:
+        raise ConfigError(f"cannot write {output_file}: {error.strerror or error}") from None
 
 
 def _report_diff(run: RunResult, unsafe: bool) -> int:
@@ -194,7 +348,7 @@ def rule(code: str) -> int:
 
 @cli.command()
 @click.option(
-    "--output-format", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True
+    "--output-format", type=click.Choice(("text", "json")), default="text", show_default=True
 )
 def rules(output_format: str) -> int:
     """List every rule: code, name, enabled by default, fixable."""
@@ -217,6 +371,82 @@ def rules(output_format: str) -> int:
         fixable = "yes" if row["fixable"] else "no"
         click.echo(f"{row['code']:<8} {row['name']:<34} {default:<8} {fixable:<8} {row['summary']}")
     return EXIT_OK
+
+
+@cli.command("config")
+@click.option("--select", multiple=True, help="As for `check`.")
+@click.option("--ignore", multiple=True, help="As for `check`.")
+@click.option("--extend-select", multiple=True, help="As for `check`.")
+@click.option("--fix/--no-fix", default=None, help="As for `check`.")
+@click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="As for `check`.")
+@click.option("--force-exclude/--no-force-exclude", default=None, help="As for `check`.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="As for `check`.",
+)
+@click.option(
+    "--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def config_command(
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    fix: bool | None,
+    unsafe_fixes: bool | None,
+    force_exclude: bool | None,
+    config_file: Path | None,
+    output_format: str,
+) -> int:
+    """Print the effective configuration, and where each value comes from: the default,
+    the configuration file, or the command line."""
+    cli_layer = Selection(
+        select=_selectors(select, "--select") or None,
+        ignore=_selectors(ignore, "--ignore"),
+        extend_select=_selectors(extend_select, "--extend-select"),
+    )
+    settings = apply_overrides(
+        load_settings(config_file, cli_layer),
+        fix=fix,
+        unsafe_fixes=unsafe_fixes,
+        force_exclude=force_exclude,
+    )
+    described = describe_settings(settings)
+    if output_format == "json":
+        click.echo(json.dumps(described, indent=2))
+    else:
+        click.echo(_render_config(described), nl=False)
+    return EXIT_OK
+
+
+def _render_config(described: dict) -> str:
+    """TOML-like lines, `key = value  # source`, then one table per rule."""
+    lines = []
+    for key, item in described.items():
+        if key == "rules":
+            continue
+        source = item["source"]
+        if key == "config-file" and source == "default":
+            source += " (the nearest pyproject.toml with [tool.fastapi-lint])"
+        lines.append(f"{key} = {_toml_value(item['value'])}  # {source}")
+    for code, rule in described["rules"].items():
+        state = "enabled" if rule["enabled"]["value"] else "disabled"
+        lines += ["", f"[rules.{code}]  # {state}: {rule['enabled']['source']}"]
+        for name, item in rule["options"].items():
+            lines.append(f"{name} = {_toml_value(item['value'])}  # {item['source']}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{json.dumps(key)} = {_toml_value(item)}" for key, item in value.items())
+        return "{ " + ", ".join(pairs) + " }" if value else "{}"
+    return json.dumps(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,10 +9,12 @@ import fnmatch
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from fastapi_lint.discovery import DEFAULT_EXCLUDES
+from fastapi_lint.report import OUTPUT_FORMATS
 from fastapi_lint.rule import OptionError, Rule
 from fastapi_lint.rules import ALL_RULES
 
@@ -23,8 +25,16 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 SECTION = "fastapi-lint"
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
-_BOOLEAN_KEYS = ("fix", "unsafe-fixes")
-KNOWN_KEYS = frozenset({*_LIST_KEYS, *_BOOLEAN_KEYS, "per-file-ignores", "rules"})
+_BOOLEAN_KEYS = ("fix", "unsafe-fixes", "force-exclude")
+KNOWN_KEYS = frozenset(
+    {*_LIST_KEYS, *_BOOLEAN_KEYS, "per-file-ignores", "rules", "output-format", "baseline"}
+)
+
+
+# Where an effective setting came from (see `Settings.sources`): the built-in default, the
+# command line, or else the path of the configuration file, as `str(Settings.config_file)`.
+DEFAULT_SOURCE = "default"
+CLI_SOURCE = "command line"
 
 
 class ConfigError(Exception):
@@ -50,7 +60,15 @@ class Settings:
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     fix: bool = False  # `fix = true`: apply safe fixes, as --fix does
     unsafe_fixes: bool = False  # `unsafe-fixes = true`: include unsafe fixes
+    force_exclude: bool = False  # `force-exclude = true`: excludes apply to explicit paths too
+    output_format: str | None = None  # `output-format`; None: chosen by the command line
+    baseline: Path | None = None  # `baseline = "path"`, relative to the config file's directory
     raw: Mapping[str, Any] = field(default_factory=dict)
+    # Where each value came from (DEFAULT_SOURCE, CLI_SOURCE or the config file's path), by
+    # key: "config-file", "root", each top-level setting ("select", "fix", ...), "enabled.CODE"
+    # (what decided whether rule CODE is on) and "rules.CODE.option" (each rule option).
+    sources: Mapping[str, str] = field(default_factory=dict)
+    layers: tuple[Selection, ...] = ()  # the rule selection layers: config file, command line
 
     def ignored_codes(self, path: Path) -> frozenset[str]:
         """Codes that `per-file-ignores` turns off for `path`."""
@@ -81,6 +99,7 @@ def load_settings(
 ) -> Settings:
     """Settings from `config_file` (or the discovered one) with the CLI layered on top."""
     cwd = cwd or Path.cwd()
+    config_source = CLI_SOURCE if config_file is not None else DEFAULT_SOURCE
     if config_file is None:
         config_file = find_config(cwd)
     table = _section(config_file) if config_file is not None else {}
@@ -91,7 +110,9 @@ def load_settings(
         ignore=_strings(table, "ignore", config_file),
         extend_select=_strings(table, "extend-select", config_file),
     )
-    enabled = resolve_selection([file_layer, cli])
+    layers = [file_layer, cli]
+    enabled = resolve_selection(layers)
+    sources = _sources(table, config_file, config_source, layers)
     return Settings(
         root=_absolute(root),
         config_file=config_file,
@@ -101,26 +122,151 @@ def load_settings(
         per_file_ignores=_per_file_ignores(table.get("per-file-ignores", {}), config_file),
         fix=_boolean(table, "fix", config_file),
         unsafe_fixes=_boolean(table, "unsafe-fixes", config_file),
+        force_exclude=_boolean(table, "force-exclude", config_file),
+        output_format=_output_format(table, config_file),
+        baseline=_baseline(table, config_file, root),
         raw=table,
+        sources=sources,
+        layers=tuple(layers),
     )
+
+
+def apply_overrides(settings: Settings, **values: Any) -> Settings:
+    """`settings` with command-line values (`fix=True`, `force_exclude=False`, ...) applied
+    and their source recorded as the command line; `None` values are left alone."""
+    given = {name: value for name, value in values.items() if value is not None}
+    sources = dict(settings.sources)
+    sources.update({name.replace("_", "-"): CLI_SOURCE for name in given})
+    return replace(settings, **given, sources=sources)
+
+
+def describe_settings(settings: Settings) -> dict[str, Any]:
+    """The effective configuration as JSON-ready data, each value with its source:
+    `{key: {"value": ..., "source": ...}}` for the settings, and under "rules" each rule's
+    `enabled` state and options in the same shape (what `fastapi-lint config` prints)."""
+    sources = settings.sources
+
+    def entry(key: str, value: Any) -> dict[str, Any]:
+        return {"value": _plain(value), "source": sources.get(key, DEFAULT_SOURCE)}
+
+    layers = settings.layers or (Selection(),)
+    chosen = [layer.select for layer in layers if layer.select is not None]
+    default_select = [rule.code for rule in ALL_RULES if rule.default_enabled]
+    enabled = [rule.code for rule in settings.rules]
+    # What decided the rules' states, in layer order: default, config file, command line.
+    deciders = {sources.get(f"enabled.{rule.code}", DEFAULT_SOURCE): None for rule in ALL_RULES}
+    in_file = str(settings.config_file) if settings.config_file is not None else DEFAULT_SOURCE
+    order = [DEFAULT_SOURCE, in_file, CLI_SOURCE]
+    decided_by = [label for label in dict.fromkeys(order) if label in deciders]
+    described = {
+        "config-file": entry("config-file", settings.config_file),
+        "root": entry("root", settings.root),
+        "select": entry("select", chosen[-1] if chosen else default_select),
+        "ignore": entry("ignore", [s for layer in layers for s in layer.ignore]),
+        "extend-select": entry(
+            "extend-select", [s for layer in layers for s in layer.extend_select]
+        ),
+        "enabled-rules": {"value": enabled, "source": ", ".join(decided_by)},
+        "exclude": entry(
+            "exclude", DEFAULT_EXCLUDES if settings.exclude is None else settings.exclude
+        ),
+        "extend-exclude": entry("extend-exclude", settings.extend_exclude),
+        "per-file-ignores": entry(
+            "per-file-ignores",
+            {pattern: sorted(codes) for pattern, codes in settings.per_file_ignores},
+        ),
+        "fix": entry("fix", settings.fix),
+        "unsafe-fixes": entry("unsafe-fixes", settings.unsafe_fixes),
+        "force-exclude": entry("force-exclude", settings.force_exclude),
+        "output-format": entry("output-format", settings.output_format),
+        "baseline": entry("baseline", settings.baseline),
+    }
+    instances = {rule.code: rule for rule in settings.rules}
+    configured = settings.raw.get("rules", {})
+    rules: dict[str, Any] = {}
+    for rule_class in ALL_RULES:
+        code = rule_class.code
+        instance = instances.get(code) or rule_class(configured.get(code))
+        rules[code] = {
+            "enabled": entry(f"enabled.{code}", code in instances),
+            "options": {
+                option.name: entry(f"rules.{code}.{option.name}", instance.settings[option.name])
+                for option in rule_class.options
+            },
+        }
+    described["rules"] = rules
+    return described
+
+
+def _plain(value: Any) -> Any:
+    """`value` with tuples, sets and paths turned into what JSON can hold."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _sources(
+    table: Mapping[str, Any],
+    config_file: Path | None,
+    config_source: str,
+    layers: Sequence[Selection],
+) -> dict[str, str]:
+    """Where each effective value comes from; see `Settings.sources`."""
+    in_file = str(config_file) if config_file is not None else DEFAULT_SOURCE
+    cli = layers[-1]
+    sources = {"config-file": config_source, "root": in_file}
+    for key in (*_LIST_KEYS, *_BOOLEAN_KEYS, "per-file-ignores", "output-format", "baseline"):
+        sources[key] = in_file if key in table else DEFAULT_SOURCE
+    if cli.select is not None:
+        sources["select"] = CLI_SOURCE
+    for key, from_cli in (("ignore", cli.ignore), ("extend-select", cli.extend_select)):
+        if from_cli:
+            both = sources[key] != DEFAULT_SOURCE
+            sources[key] = f"{in_file}, {CLI_SOURCE}" if both else CLI_SOURCE
+    labels = [in_file, CLI_SOURCE]
+    for code, (_, decided_by) in _decide(layers).items():
+        sources[f"enabled.{code}"] = DEFAULT_SOURCE if decided_by is None else labels[decided_by]
+    configured = table.get("rules", {})
+    for rule in ALL_RULES:
+        options = configured.get(rule.code, {}) if isinstance(configured, dict) else {}
+        for option in rule.options:
+            key = f"rules.{rule.code}.{option.name}"
+            given = isinstance(options, dict) and option.name in options
+            sources[key] = in_file if given else DEFAULT_SOURCE
+    return sources
 
 
 def resolve_selection(layers: Sequence[Selection]) -> list[type[Rule]]:
     """Enabled rules after each layer, as ruff does: a layer's `select` replaces the set,
     then within the layer the most specific selector (of `select`, `extend-select` and
     `ignore`) wins and `ignore` wins ties."""
-    enabled = {rule.code for rule in ALL_RULES if rule.default_enabled}
-    for layer in layers:
-        if layer.select is not None:
-            enabled = {rule.code for rule in ALL_RULES if _best(rule.code, layer.select)}
+    decided = _decide(layers)
+    return [rule for rule in ALL_RULES if decided[rule.code][0]]
+
+
+def _decide(layers: Sequence[Selection]) -> dict[str, tuple[bool, int | None]]:
+    """For each rule code: enabled or not, and the index of the layer that decided it
+    (None: no layer did, the rule's default stands)."""
+    state: dict[str, tuple[bool, int | None]] = {
+        rule.code: (rule.default_enabled, None) for rule in ALL_RULES
+    }
+    for index, layer in enumerate(layers):
         for rule in ALL_RULES:
             on = _best(rule.code, (*(layer.select or ()), *layer.extend_select))
             off = _best(rule.code, layer.ignore)
             if off and off >= on:
-                enabled.discard(rule.code)
+                state[rule.code] = (False, index)
             elif on:
-                enabled.add(rule.code)
-    return [rule for rule in ALL_RULES if rule.code in enabled]
+                state[rule.code] = (True, index)
+            elif layer.select is not None:  # a `select` replaces the set: not in it, off
+                state[rule.code] = (False, index)
+    return state
 
 
 def expand_selector(selector: str) -> frozenset[str]:
@@ -191,6 +337,23 @@ def _check_keys(table: Mapping[str, Any], config_file: Path | None) -> None:
                     expand_selector(selector)
                 except ConfigError as error:
                     raise ConfigError(f"{_name(config_file)}: `{key}`: {error}") from None
+
+
+def _output_format(table: Mapping[str, Any], config_file: Path | None) -> str | None:
+    value = table.get("output-format")
+    if value is not None and value not in OUTPUT_FORMATS:
+        choices = ", ".join(OUTPUT_FORMATS)
+        raise ConfigError(f"{_name(config_file)}: `output-format` must be one of {choices}")
+    return value
+
+
+def _baseline(table: Mapping[str, Any], config_file: Path | None, root: Path) -> Path | None:
+    value = table.get("baseline")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{_name(config_file)}: `baseline` must be a path (a string)")
+    return _absolute(root / value)
 
 
 def _boolean(table: Mapping[str, Any], key: str, config_file: Path | None) -> bool:

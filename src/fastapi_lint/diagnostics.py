@@ -37,6 +37,9 @@ class Diagnostic:
     fix: Fix | None = field(default=None, compare=False)  # None: no fix offered
     # The fix as text edits, computed only for outputs that show them (JSON).
     edits: tuple[TextEdit, ...] | None = field(default=None, compare=False)
+    # The source lines of the reported range (first ones only), for code excerpts and
+    # fingerprints; empty for engine diagnostics.
+    source: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def fixable(self) -> bool:

@@ -2,7 +2,8 @@
 
 Directories are walked recursively; ``exclude`` globs and ``.gitignore`` rules prune the walk.
 Paths named explicitly by the user are trusted more than paths found by walking: only patterns
-the user configured can drop them.
+the user configured can drop them, unless ``force_exclude`` (ruff's ``--force-exclude``, for
+pre-commit, which names every file) makes the default excludes apply to them too.
 """
 
 from __future__ import annotations
@@ -57,15 +58,17 @@ def discover_files(
     exclude: Sequence[str] | None = None,
     extend_exclude: Sequence[str] = (),
     respect_gitignore: bool = True,
+    force_exclude: bool = False,
 ) -> Discovery:
     """Collect the files to lint under ``paths``, sorted and deduplicated."""
     root_abs = os.path.abspath(root)
     user_patterns = [*(exclude or ()), *extend_exclude]
     default_patterns = DEFAULT_EXCLUDES if exclude is None else ()
+    all_patterns = _ExcludePatterns([*default_patterns, *user_patterns], root_abs)
     finder = _FileFinder(
         root_abs,
-        walk_excludes=_ExcludePatterns([*default_patterns, *user_patterns], root_abs),
-        user_excludes=_ExcludePatterns(user_patterns, root_abs),
+        walk_excludes=all_patterns,
+        user_excludes=all_patterns if force_exclude else _ExcludePatterns(user_patterns, root_abs),
         respect_gitignore=respect_gitignore,
     )
     for path in paths:

@@ -19,8 +19,9 @@ import libcst as cst
 
 from fastapi_lint.diagnostics import Diagnostic, Position, Severity
 from fastapi_lint.fixes import Fix, TextEdit, apply_fixes, text_edits
-from fastapi_lint.positions import node_ranges
+from fastapi_lint.positions import LINE_BREAK, node_ranges
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.rules.unused_noqa import UnusedNoqa
 from fastapi_lint.semantic import FileModel, ProjectModules
 from fastapi_lint.suppression import Suppressions
 
@@ -29,6 +30,7 @@ INVALID_SYNTAX = ("FAPI001", "invalid-syntax")
 UNREADABLE_FILE = ("FAPI002", "unreadable-file")
 _FILE_START = Position(1, 1)
 MAX_FIX_ROUNDS = 10
+MAX_SOURCE_LINES = 10
 # CPython refuses more than 200 nested brackets; LibCST's native parser accepts them but
 # overflows its stack at a few thousand, which kills the process instead of raising.
 _MAX_BRACKET_DEPTH = 200
@@ -157,8 +159,15 @@ class Engine:
             fixes = [d.fix for d in result.diagnostics if d.fix is not None and id(d.fix) in wanted]
             applied = apply_fixes(result.module, fixes, result.ranges)  # type: ignore[arg-type]
             fixed_text = applied.module.code
+            if fixed_text == result.text:  # fixes that change nothing would loop to the cap
+                break
             next_result = self.check_text(fixed_text, path, result.encoding)
-            if next_result.module is None:
+            # LibCST accepts some code CPython rejects (`await` in a class body, a repeated
+            # keyword argument): CPython's compiler has the last word, unless the file did not
+            # compile before fixing either.
+            if next_result.module is None or (
+                _compile_error(fixed_text, path) and not _compile_error(result.text, path)
+            ):
                 outcome.error = "a fix produced code that does not parse; it was not applied"
                 break
             outcome.fixed.update(wanted[id(fix)] for fix in applied.applied)
@@ -171,16 +180,26 @@ class Engine:
         findings: list[tuple[Rule, Finding]] = [
             (rule, finding) for rule in rules for finding in rule.check(model)
         ]
-        if not findings:
+        unused_noqa = next((rule for rule in rules if isinstance(rule, UnusedNoqa)), None)
+        if not findings and unused_noqa is None:
             return
         targets = {finding.node for _, finding in findings}
         targets.update(node for _, f in findings if f.fix for node in f.fix.replacements)
         result.ranges = node_ranges(result.module, targets)
         suppressions = Suppressions.scan(result.text)
-        for rule, finding in findings:
-            start, end = result.ranges[finding.node]
-            if suppressions.suppresses(start.line, rule.code):
-                continue
+        lines = LINE_BREAK.split(result.text)  # not splitlines(): it also breaks at \f
+        kept = [
+            (rule, finding, *result.ranges[finding.node])
+            for rule, finding in findings
+            if not suppressions.suppresses(result.ranges[finding.node][0].line, rule.code)
+        ]
+        if unused_noqa is not None:  # now that the directives know what they suppressed
+            enabled = {rule.code for rule in rules}
+            for noqa in unused_noqa.unused_directives(result.module, suppressions, enabled):
+                if not suppressions.suppresses(noqa.start.line, unused_noqa.code):
+                    result.ranges.update(noqa.ranges)
+                    kept.append((unused_noqa, noqa.finding, noqa.start, noqa.end))
+        for rule, finding, start, end in kept:
             result.diagnostics.append(
                 Diagnostic(
                     result.path,
@@ -191,6 +210,7 @@ class Engine:
                     finding.message,
                     finding.severity,
                     finding.fix,
+                    source=_source_lines(lines, start, end),
                 )
             )
 
@@ -201,6 +221,12 @@ class Engine:
             rules = tuple(rule for rule in self.rules if rule.code not in ignored)
             self._rules_by_ignored[ignored] = rules
         return rules
+
+
+def _source_lines(lines: Sequence[str], start: Position, end: Position) -> tuple[str, ...]:
+    """The reported lines, for outputs that show code and for fingerprints (at most 10)."""
+    last = min(end.line, start.line + MAX_SOURCE_LINES - 1)
+    return tuple(lines[start.line - 1 : last])
 
 
 def _decode(data: bytes) -> tuple[str, str] | UnicodeError | SyntaxError | LookupError:
@@ -223,6 +249,19 @@ def _nested_too_deeply(data: bytes) -> bool:
                 return True
         elif depth:
             depth -= 1
+    return False
+
+
+def _compile_error(text: str | None, path: Path) -> bool:
+    """Whether CPython's compiler rejects the text (which parsing alone does not tell)."""
+    if text is None:
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. invalid escape sequences
+            compile(text, str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
     return False
 
 

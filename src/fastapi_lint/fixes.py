@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import enum
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -18,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, ImportItem
 
 from fastapi_lint.diagnostics import Position
+from fastapi_lint.positions import LINE_BREAK
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 class Applicability(enum.Enum):
@@ -86,10 +88,18 @@ def apply_fixes(
     fixed = module.visit(_Replace(replacements))
     imports = [RequiredImport(i.module, i.obj) for fix in result.applied for i in fix.imports]
     if imports:
-        items = [ImportItem(i.module, i.obj) for i in dict.fromkeys(imports)]
-        fixed = AddImportsVisitor(CodemodContext(), items).transform_module(fixed)
+        fixed = _add_imports(fixed, list(dict.fromkeys(imports)))
     result.module = fixed
     return result
+
+
+def _add_imports(module: cst.Module, imports: Sequence[RequiredImport]) -> cst.Module:
+    # libcst.codemod costs half a second to import: only runs that add imports pay for it.
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor, ImportItem
+
+    items = [ImportItem(i.module, i.obj) for i in imports]
+    return AddImportsVisitor(CodemodContext(), items).transform_module(module)
 
 
 def _overlaps(a: tuple[Position, Position], b: tuple[Position, Position]) -> bool:
@@ -107,8 +117,7 @@ class TextEdit:
 
 def text_edits(before: str, after: str) -> list[TextEdit]:
     """The smallest line-anchored edits turning `before` into `after` (for JSON output)."""
-    old_lines = before.splitlines(keepends=True)
-    new_lines = after.splitlines(keepends=True)
+    old_lines, new_lines = _lines(before), _lines(after)
     edits = []
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -141,21 +150,27 @@ def _common_prefix(a: str, b: str) -> str:
     return a[:length]
 
 
+def _lines(text: str) -> list[str]:
+    """The lines of the text with their ends, broken where Python (and ruff) breaks them:
+    `str.splitlines` also breaks at form feeds, `\x1c`-`\x1e`, `\x85` and `\u2028`, which
+    would shift every row after them."""
+    return _LINE.findall(text)
+
+
 def _advance(position: Position, text: str) -> Position:
-    lines = text.count("\n")
-    if not lines:
+    *breaks, last = LINE_BREAK.split(text)
+    if not breaks:
         return Position(position.line, position.column + len(text))
-    return Position(position.line + lines, len(text) - text.rfind("\n"))
+    return Position(position.line + len(breaks), len(last) + 1)
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
+    """A unified diff, with GNU diff's marker after a last line that has no line break (else
+    it would run into the next line of the diff)."""
+    lines = difflib.unified_diff(_lines(before), _lines(after), fromfile=path, tofile=path)
     return "".join(
-        difflib.unified_diff(
-            before.splitlines(keepends=True),
-            after.splitlines(keepends=True),
-            fromfile=path,
-            tofile=path,
-        )
+        line if line.endswith(("\n", "\r")) else f"{line}\n\\ No newline at end of file\n"
+        for line in lines
     )
 
 
@@ -166,8 +181,10 @@ class FileChangedError(Exception):
 def write_atomically(path: Path, text: str, encoding: str, expected: bytes) -> None:
     """Replace `path` with `text` through a temporary file and a rename, keeping its mode, so
     a reader never sees half a file and a crash never loses it. `expected` is the content the
-    fix was computed from: if the file no longer has it, another process changed it."""
+    fix was computed from: if the file no longer has it, another process changed it. A
+    symbolic link stays a link: its target is replaced."""
     data = text.encode(encoding)
+    path = Path(os.path.realpath(path))
     if path.read_bytes() != expected:
         raise FileChangedError(f"{path} changed while it was being fixed")
     mode = stat.S_IMODE(os.stat(path).st_mode)

@@ -9,6 +9,7 @@ whitespace, comments and enclosing parentheses are not part of a node.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -17,6 +18,9 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from fastapi_lint.diagnostics import Position
+
+# Where Python (and so our line numbers) breaks lines; `str.splitlines` breaks at more.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class _AllTargetsFound(Exception):

@@ -1,17 +1,43 @@
-"""Output formats: text (ruff's concise lines plus a summary) and json (ruff's keys)."""
+"""Output formats, with ruff's names.
+
+Human formats (`full`, `concise`, `grouped`) print paths relative to the working directory
+and end with a summary and the fix hints. `json` and `json-lines` use ruff's JSON objects.
+The CI formats (`sarif`, `github`, `gitlab`, `junit`) live in `fastapi_lint.reporters` and
+print paths relative to the project root. `render` picks the format.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from fastapi_lint.diagnostics import Diagnostic, Position
+from fastapi_lint.reporters.ci import render_github, render_gitlab, render_junit
+from fastapi_lint.reporters.sarif import RuleLike, render_sarif
 from fastapi_lint.rules import RULES_BY_CODE
 
-OUTPUT_FORMATS = ("text", "json")
+# `text` is the former name of `concise`, still accepted.
+OUTPUT_FORMATS = (
+    "full",
+    "concise",
+    "text",
+    "grouped",
+    "json",
+    "json-lines",
+    "sarif",
+    "github",
+    "gitlab",
+    "junit",
+)
+# The formats that end with the summary and hints, and may be followed by `--show-fixes`.
+HUMAN_FORMATS = frozenset({"full", "concise", "text", "grouped"})
+# The formats whose JSON objects carry the fixes' text edits.
+EDIT_FORMATS = frozenset({"json", "json-lines"})
+TAB_WIDTH = 4
 
 
 def display_path(path: Path) -> str:
@@ -27,6 +53,45 @@ def applicable(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:
     return diagnostic.fix is not None and (diagnostic.fix.is_safe or unsafe_fixes)
 
 
+def render(
+    output_format: str,
+    diagnostics: Sequence[Diagnostic],
+    *,
+    root: Path | None = None,
+    rules: Sequence[RuleLike] = (),
+    quiet: bool = False,
+    unsafe_fixes: bool = False,
+    fixed: int | None = None,
+) -> str:
+    """The report in `output_format` (one of OUTPUT_FORMATS). `root` is the project root, for
+    the CI formats' relative paths (default: the working directory); `rules` are the enabled
+    rules, listed by SARIF; `fixed` is the number of fixes applied, when fixing."""
+    root = Path(os.path.abspath(root if root is not None else os.getcwd()))
+    human = {"quiet": quiet, "unsafe_fixes": unsafe_fixes, "fixed": fixed}
+    if output_format in ("concise", "text"):
+        return render_text(diagnostics, **human)
+    if output_format == "full":
+        return render_full(diagnostics, **human)
+    if output_format == "grouped":
+        return render_grouped(diagnostics, **human)
+    if output_format == "json":
+        return render_json(diagnostics)
+    if output_format == "json-lines":
+        return render_json_lines(diagnostics)
+    if output_format == "sarif":
+        return render_sarif(diagnostics, root=root, rules=rules)
+    if output_format == "github":
+        return render_github(diagnostics, root=root)
+    if output_format == "gitlab":
+        return render_gitlab(diagnostics, root=root)
+    if output_format == "junit":
+        return render_junit(diagnostics, root=root)
+    raise ValueError(f"unknown output format `{output_format}`")
+
+
+# --- concise, full, grouped --------------------------------------------------------------
+
+
 def render_text(
     diagnostics: Sequence[Diagnostic],
     *,
@@ -34,19 +99,134 @@ def render_text(
     unsafe_fixes: bool = False,
     fixed: int | None = None,
 ) -> str:
-    """`path:line:col: CODE [*] message` lines ([*]: --fix can fix it), then a summary.
-    `fixed` is the number of fixes applied, when fixing."""
-    lines = [
-        f"{display_path(d.path)}:{d.start.line}:{d.start.column}: {d.code} "
-        f"{'[*] ' if applicable(d, unsafe_fixes) else ''}{d.message}"
-        for d in diagnostics
-    ]
-    if not quiet:
-        lines.append(_summary(len(diagnostics), fixed))
-        hint = fix_hint(diagnostics, unsafe_fixes)
-        if hint:
-            lines.append(hint)
-    return "\n".join(lines) + ("\n" if lines else "")
+    """`concise`: `path:line:col: CODE [*] message` lines ([*]: --fix can fix it), then a
+    summary. `fixed` is the number of fixes applied, when fixing."""
+    lines = [_header(d, unsafe_fixes) for d in diagnostics]
+    return "".join(line + "\n" for line in lines) + _footer(diagnostics, quiet, unsafe_fixes, fixed)
+
+
+def render_full(
+    diagnostics: Sequence[Diagnostic],
+    *,
+    quiet: bool = False,
+    unsafe_fixes: bool = False,
+    fixed: int | None = None,
+) -> str:
+    """`full`: each finding's concise line, its source lines with the reported range marked,
+    and `help: <fix title>` when it has a fix; a blank line after each; then the summary."""
+    blocks = []
+    for diagnostic in diagnostics:
+        lines = [_header(diagnostic, unsafe_fixes), *_snippet(diagnostic)]
+        if diagnostic.fix is not None:
+            lines.append(f"help: {diagnostic.fix.title}")
+        blocks.append("\n".join(lines) + "\n\n")
+    return "".join(blocks) + _footer(diagnostics, quiet, unsafe_fixes, fixed)
+
+
+def render_grouped(
+    diagnostics: Sequence[Diagnostic],
+    *,
+    quiet: bool = False,
+    unsafe_fixes: bool = False,
+    fixed: int | None = None,
+) -> str:
+    """`grouped`: a `path:` header per file, then its findings as `  line:col CODE message`
+    (aligned), a blank line after each file; then the summary."""
+    blocks = []
+    files: dict[str, list[Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        files.setdefault(display_path(diagnostic.path), []).append(diagnostic)
+    for path, items in files.items():
+        row_width = max(len(str(d.start.line)) for d in items)
+        column_width = max(len(str(d.start.column)) for d in items)
+        lines = [f"{path}:"]
+        for d in items:
+            fix = "[*] " if applicable(d, unsafe_fixes) else ""
+            position = f"{d.start.line:>{row_width}}:{d.start.column:<{column_width}}"
+            lines.append(f"  {position} {d.code} {fix}{d.message}")
+        blocks.append("\n".join(lines) + "\n\n")
+    return "".join(blocks) + _footer(diagnostics, quiet, unsafe_fixes, fixed)
+
+
+def _header(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
+    d = diagnostic
+    fix = "[*] " if applicable(d, unsafe_fixes) else ""
+    return f"{display_path(d.path)}:{d.start.line}:{d.start.column}: {d.code} {fix}{d.message}"
+
+
+def _footer(
+    diagnostics: Sequence[Diagnostic], quiet: bool, unsafe_fixes: bool, fixed: int | None
+) -> str:
+    if quiet:
+        return ""
+    lines = [_summary(len(diagnostics), fixed)]
+    hint = fix_hint(diagnostics, unsafe_fixes)
+    if hint:
+        lines.append(hint)
+    return "".join(line + "\n" for line in lines)
+
+
+def _snippet(diagnostic: Diagnostic) -> list[str]:
+    """The source lines with a gutter of line numbers and the reported range marked, as
+    ruff's full output: carets under a one-line range; a `/`, `|` and `|___^` margin down a
+    range over several lines (`...` when the excerpt stops before its end)."""
+    source = diagnostic.source
+    if not source:
+        return []
+    first = diagnostic.start.line
+    last = first + len(source) - 1
+    start, end = diagnostic.start, diagnostic.end
+    if end.line > start.line and end.column == 1 and end.line - 1 <= last:
+        # A range ending at the start of a line ends with the previous line.
+        end = Position(end.line - 1, len(source[end.line - 1 - first]) + 1)
+    if end.line <= last:  # the excerpt holds the whole range: show no line after it
+        source = source[: max(end.line, first) - first + 1]
+        last = first + len(source) - 1
+    width = len(str(last))
+    gutter = " " * width
+    lines = [f"{gutter} |"]
+    start_at = _width(source[0][: start.column - 1])
+    if end.line <= start.line:
+        end_at = _width(source[0][: max(end.column, start.column) - 1])
+        lines.append(f"{first:>{width}} | {_expand(source[0])}")
+        lines.append(f"{gutter} | {' ' * start_at}{'^' * max(1, end_at - start_at)}")
+        lines.append(f"{gutter} |")
+        return lines
+    # Several lines: the margin starts with `/` when the range starts the line's code.
+    starts_line = not source[0][: start.column - 1].strip()
+    lines.append(f"{first:>{width}} | {'/' if starts_line else ' '} {_expand(source[0])}")
+    if not starts_line:
+        lines.append(f"{gutter} |  {'_' * (start_at + 1)}^")
+    for number, text in enumerate(source[1:], start=first + 1):
+        lines.append(f"{number:>{width}} | | {_expand(text)}")
+    if end.line > last:
+        lines.append(f"{gutter} | | ...")
+    else:
+        end_at = _width(source[end.line - first][: end.column - 1])
+        lines.append(f"{gutter} | |{'_' * max(0, end_at)}^")
+    lines.append(f"{gutter} |")
+    return lines
+
+
+def _expand(text: str) -> str:
+    return text.replace("\t", " " * TAB_WIDTH)
+
+
+def _width(text: str) -> int:
+    """Terminal columns taken by `text`: wide East Asian characters take two, combining
+    marks none, tabs TAB_WIDTH."""
+    width = 0
+    for char in text:
+        if char == "\t":
+            width += TAB_WIDTH
+        elif unicodedata.combining(char):
+            continue
+        else:
+            width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+# --- hints, summaries, statistics ----------------------------------------------------------
 
 
 def fix_hint(diagnostics: Sequence[Diagnostic], unsafe_fixes: bool) -> str:
@@ -99,8 +279,30 @@ def render_statistics(diagnostics: Sequence[Diagnostic], *, unsafe_fixes: bool =
     return "\n".join(lines) + "\n"
 
 
+def _summary(count: int, fixed: int | None = None) -> str:
+    if fixed:
+        total = count + fixed
+        errors = _plural(total, "error", "errors")
+        return f"Found {total} {errors} ({fixed} fixed, {count} remaining)."
+    if count == 0:
+        return "All checks passed!"
+    return f"Found {count} {_plural(count, 'error', 'errors')}."
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
+# --- json, json-lines ----------------------------------------------------------------------
+
+
 def render_json(diagnostics: Sequence[Diagnostic]) -> str:
     return json.dumps([_json_object(d) for d in diagnostics], indent=2) + "\n"
+
+
+def render_json_lines(diagnostics: Sequence[Diagnostic]) -> str:
+    """One JSON object per line, the same objects as `json`; nothing when nothing is found."""
+    return "".join(json.dumps(_json_object(d)) + "\n" for d in diagnostics)
 
 
 def _json_object(diagnostic: Diagnostic) -> dict:
@@ -138,17 +340,3 @@ def _json_fix(diagnostic: Diagnostic) -> dict | None:
 
 def _location(position: Position) -> dict[str, int]:
     return {"column": position.column, "row": position.line}
-
-
-def _summary(count: int, fixed: int | None = None) -> str:
-    if fixed:
-        total = count + fixed
-        errors = _plural(total, "error", "errors")
-        return f"Found {total} {errors} ({fixed} fixed, {count} remaining)."
-    if count == 0:
-        return "All checks passed!"
-    return f"Found {count} {_plural(count, 'error', 'errors')}."
-
-
-def _plural(count: int, one: str, many: str) -> str:
-    return one if count == 1 else many

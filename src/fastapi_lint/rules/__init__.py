@@ -10,8 +10,10 @@ from fastapi_lint.rules.missing_response_model import MissingResponseModel
 from fastapi_lint.rules.missing_status_code import MissingStatusCode
 from fastapi_lint.rules.pydantic_v1_config_class import PydanticV1ConfigClass
 from fastapi_lint.rules.undocumented_route import UndocumentedRoute
+from fastapi_lint.rules.unused_noqa import UnusedNoqa
 
 ALL_RULES: tuple[type[Rule], ...] = (
+    UnusedNoqa,
     MissingResponseModel,
     MissingStatusCode,
     HttpExceptionReturned,

@@ -198,9 +198,12 @@ class BlockingCallInAsyncFunction(Rule):
 
 def _async_sleep_fix(model: FileModel, site: CallSite, blocking: str) -> Fix | None:
     """`time.sleep(x)` as a statement -> `await asyncio.sleep(x)`; elsewhere in an expression
-    `await` could bind differently, so no fix is offered there."""
+    `await` could bind differently, so no fix is offered there, nor in a class body nested in
+    the coroutine, where `await` is a syntax error."""
     call = site.call
     if blocking != "time.sleep" or call not in model.expression_statements:
+        return None
+    if site.scope.kind != "function":  # a class body inside the coroutine: `await` is invalid
         return None
     if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
         return None

@@ -107,19 +107,57 @@ def _status_code_fix(model: FileModel, route: Route) -> Fix | None:
         code = "204"
     else:
         return None
-    *head, last = route.call.args
-    # The new argument takes over the last one's comma, so a trailing comma stays trailing.
-    space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    call = route.call
     no_space = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
-    status_code = cst.Arg(
-        cst.Integer(code), keyword=cst.Name("status_code"), equal=no_space, comma=last.comma
-    )
-    arguments = [*head, last.with_changes(comma=space), status_code]
+    status_code = cst.Arg(cst.Integer(code), keyword=cst.Name("status_code"), equal=no_space)
+    if call.args:
+        status_code, arguments = _append(call, status_code)
+    else:
+        arguments = [status_code]
     return Fix(
         f"Add `status_code={code}`",
         Applicability.UNSAFE,
-        {route.call: route.call.with_changes(args=arguments)},
+        {call: call.with_changes(args=arguments)},
     )
+
+
+def _append(call: cst.Call, new: cst.Arg) -> tuple[cst.Arg, list[cst.Arg]]:
+    """The arguments of the call with `new` after the last one, laid out as the others are:
+    on a line of its own when they are one per line, a trailing comma kept, comments left on
+    their lines."""
+    *head, last = call.args
+    separator = _separator(head[-1].comma if head else call.whitespace_before_args)
+    trailing_comma = isinstance(last.comma, cst.Comma)
+    # What separates the last argument from `)`, its line's comment included.
+    closing = last.comma.whitespace_after if trailing_comma else last.whitespace_after_arg  # type: ignore[union-attr]
+    if isinstance(separator, cst.ParenthesizedWhitespace) and isinstance(
+        closing, cst.ParenthesizedWhitespace
+    ):
+        # One argument per line: the last one keeps its comment, the new one goes on the
+        # next line, and `)` stays on its own line.
+        after_last = closing.with_changes(indent=separator.indent, last_line=separator.last_line)
+        after_new = closing.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    else:
+        after_last, after_new = separator, closing
+    if trailing_comma:
+        last = last.with_changes(comma=last.comma.with_changes(whitespace_after=after_last))  # type: ignore[union-attr]
+        new = new.with_changes(comma=cst.Comma(whitespace_after=after_new))
+    else:
+        last = last.with_changes(
+            comma=cst.Comma(whitespace_after=after_last),
+            whitespace_after_arg=cst.SimpleWhitespace(""),
+        )
+        new = new.with_changes(whitespace_after_arg=after_new)
+    return new, [*head, last, new]
+
+
+def _separator(before: object) -> cst.BaseParenthesizableWhitespace:
+    """The whitespace between two arguments, modelled on `before` (the previous comma, or the
+    whitespace after `(`): the same new line and indentation, without its comment; else a space."""
+    whitespace = before.whitespace_after if isinstance(before, cst.Comma) else before
+    if isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return whitespace.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    return cst.SimpleWhitespace(" ")
 
 
 def _returns_nothing(model: FileModel, handler: cst.FunctionDef | None) -> bool:

@@ -13,6 +13,8 @@ MODEL = "pydantic.BaseModel"
 SETTINGS = "pydantic_settings.BaseSettings"
 # `BaseSettings` imported from pydantic itself only exists in Pydantic v1: such code is v1.
 V1_SETTINGS = "pydantic.BaseSettings"
+LINE_LENGTH = 88
+EXTRA = frozenset({"pydantic.Extra", "pydantic.config.Extra"})
 
 # Pydantic v1 config keys and their v2 names (v2 keys written in a v1 class stay as they are).
 RENAMED_KEYS = {
@@ -137,8 +139,10 @@ def _is_pydantic_v1(model: FileModel) -> bool:
 def _config_dict_fix(
     model: FileModel, config: cst.ClassDef, owner: cst.ClassDef, scope: Scope, factory: str
 ) -> Fix | None:
-    if config.bases or config.decorators or "#" in model.module.code_for_node(config.body):
+    if config.bases or config.decorators or not isinstance(config.body, cst.IndentedBlock):
         return None
+    if _has_comment(config.body.with_changes(header=cst.TrailingWhitespace())):
+        return None  # the fix would lose it (the `class Config:` line's comment is kept)
     if "model_config" in scope.bindings:
         return None
     module = "pydantic_settings" if factory == "SettingsConfigDict" else "pydantic"
@@ -150,14 +154,17 @@ def _config_dict_fix(
     arguments = _config_arguments(model, config)
     if arguments is None:
         return None
+    assign = cst.Assign(
+        targets=[cst.AssignTarget(cst.Name("model_config"))],
+        value=cst.Call(cst.Name(factory), args=arguments),
+    )
+    # The comment of the `class Config:` line ends the new line, or its first when it is split.
+    header = config.body.header
+    if _too_long(model, scope, assign):
+        value = _one_per_line(assign.value, model.module.default_indent, header)  # type: ignore[arg-type]
+        assign, header = assign.with_changes(value=value), cst.TrailingWhitespace()
     assignment = cst.SimpleStatementLine(
-        body=[
-            cst.Assign(
-                targets=[cst.AssignTarget(cst.Name("model_config"))],
-                value=cst.Call(cst.Name(factory), args=arguments),
-            )
-        ],
-        leading_lines=config.leading_lines,
+        body=[assign], leading_lines=config.leading_lines, trailing_whitespace=header
     )
     return Fix(
         f"Replace with `model_config = {factory}(...)`",
@@ -165,6 +172,35 @@ def _config_dict_fix(
         {config: assignment},
         (RequiredImport(module, factory),),
     )
+
+
+def _too_long(model: FileModel, scope: Scope, assign: cst.Assign) -> bool:
+    """Whether `model_config = ConfigDict(...)` on one line would be longer than formatters
+    allow (88 columns)."""
+    depth, outer = 0, scope
+    while outer.parent is not None:
+        depth, outer = depth + 1, outer.parent
+    first_line = model.module.code_for_node(assign).split("\n", 1)[0]
+    return len(model.module.default_indent) * depth + len(first_line) > LINE_LENGTH
+
+
+def _one_per_line(call: cst.Call, indent: str, header: cst.TrailingWhitespace) -> cst.Call:
+    """The call with one argument per line and a trailing comma, as formatters write it; the
+    comment of `header` goes after the opening parenthesis."""
+    inner = cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace(indent))
+    opening = inner.with_changes(
+        first_line=cst.TrailingWhitespace(whitespace=header.whitespace, comment=header.comment)
+    )
+    closing = cst.ParenthesizedWhitespace(indent=True)
+    last = len(call.args) - 1
+    arguments = [
+        argument.with_changes(
+            comma=cst.Comma(whitespace_after=closing if index == last else inner),
+            whitespace_after_arg=cst.SimpleWhitespace(""),
+        )
+        for index, argument in enumerate(call.args)
+    ]
+    return call.with_changes(whitespace_before_args=opening, args=arguments)
 
 
 def _config_arguments(model: FileModel, config: cst.ClassDef) -> list[cst.Arg] | None:
@@ -208,12 +244,26 @@ def _convert(
     if (
         key == "extra"
         and isinstance(value, cst.Attribute)
-        and model.qualified_name(value.value, model.module_scope) == "pydantic.Extra"
+        and model.qualified_name(value.value, model.module_scope) in EXTRA
     ):
         return key, cst.SimpleString(f'"{value.attr.value}"')
     if key in RENAMED_KEYS:
         return RENAMED_KEYS[key], value
     return (key, value) if key in UNCHANGED_KEYS else None
+
+
+class _CommentFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self.found = True
+
+
+def _has_comment(node: cst.CSTNode) -> bool:
+    finder = _CommentFinder()
+    node.visit(finder)
+    return finder.found
 
 
 def _is_docstring(statement: cst.BaseSmallStatement) -> bool:
