@@ -9,6 +9,25 @@ from click.testing import CliRunner
 from fastapi_lint.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Environment variables that change what the CLI does; tests start without them.
+TOOL_ENVIRONMENT = ("FASTAPI_LINT_OUTPUT_FORMAT", "FASTAPI_LINT_OUTPUT_FILE")
+
+
+def project(root: Path, files: dict[str, str]) -> Path:
+    """Write `files` (relative path -> text) under `root` and return `root`."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """Run the test in its own directory, without the tool's environment variables."""
+    monkeypatch.chdir(tmp_path)
+    for name in TOOL_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
 
 
 class Run:

@@ -21,10 +21,7 @@ RETURNED = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FASTAPI_LINT_OUTPUT_FORMAT", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def add(run_cli, *args: str, expected_exit: int = 0):

@@ -19,11 +19,7 @@ ROUTE = (
 ROUTE_CODES = ["FAPI101", "FAPI102", "FAPI401"]
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    """Every test runs in its own directory, without the environment's output format."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FASTAPI_LINT_OUTPUT_FORMAT", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def check(run_cli, *args: str):

@@ -26,10 +26,7 @@ SOURCE = HEADER + ROUTE
 BASELINE = "baseline.json"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FASTAPI_LINT_OUTPUT_FORMAT", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def write(path: str | Path, text: str) -> Path:

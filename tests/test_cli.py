@@ -16,6 +16,8 @@ from fastapi_lint import __version__
 from fastapi_lint.docs import render_page
 from fastapi_lint.rules import ALL_RULES
 
+from .conftest import project
+
 # Triggers FAPI101 (no response model), FAPI102 (POST without status_code) and FAPI401
 # (no docstring), all reported at the decorator: row 3, columns 1 to 16 (end exclusive).
 ROUTE = (
@@ -47,19 +49,7 @@ JSON_KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    """Every test runs in its own directory, without the environment's output format."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FASTAPI_LINT_OUTPUT_FORMAT", raising=False)
-
-
-def project(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def codes(run) -> list[str]:

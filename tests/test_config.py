@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import project
+
 # Triggers FAPI101, FAPI102 and FAPI401 at row 3.
 ROUTE = (
     'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\nasync def x():\n    return 1\n'
@@ -14,19 +16,7 @@ DELETE_ROUTE = ROUTE.replace("@app.post", "@app.delete")
 ALL_ROUTE_CODES = ["FAPI101", "FAPI102", "FAPI401"]
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    """Every test runs in its own directory, without the environment's output format."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FASTAPI_LINT_OUTPUT_FORMAT", raising=False)
-
-
-def project(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def lint(run_cli, *args: str, cwd: Path) -> list[tuple[str, str]]:

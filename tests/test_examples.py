@@ -19,7 +19,8 @@ def _entry_point() -> str:
     return str(script) if script.exists() else shutil.which("fastapi-lint") or "fastapi-lint"
 
 
-def test_quick_start_example_shows_every_rule():
+def _lint_examples() -> list[dict]:
+    """`fastapi-lint check examples/` as the Quick start runs it, through the entry point."""
     completed = subprocess.run(
         [_entry_point(), "check", "examples/", "--output-format", "json"],
         cwd=ROOT,
@@ -28,25 +29,22 @@ def test_quick_start_example_shows_every_rule():
         timeout=120,
     )
     assert completed.returncode == 1, completed.stderr
-    reported = {d["code"] for d in json.loads(completed.stdout)}
+    return json.loads(completed.stdout)
+
+
+def test_quick_start_example_shows_every_rule():
+    reported = {d["code"] for d in _lint_examples()}
     assert reported == {rule.code for rule in ALL_RULES}
 
 
 def test_examples_readme_lists_exactly_the_findings():
-    completed = subprocess.run(
-        [_entry_point(), "check", "examples/", "--output-format", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
     reported = {
         (
             Path(d["filename"]).relative_to(ROOT / "examples").as_posix(),
             d["location"]["row"],
             d["code"],
         )
-        for d in json.loads(completed.stdout)
+        for d in _lint_examples()
     }
     readme = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
     listed = {

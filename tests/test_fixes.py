@@ -65,10 +65,7 @@ async def x() -> dict:
 SAFE_FIXED = SAFE.replace("return HTTPException", "raise HTTPException")
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FASTAPI_LINT_OUTPUT_FORMAT", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def write(path: Path, text: str) -> Path:

@@ -72,11 +72,7 @@ HUMAN = ("full", "concise", "text", "grouped")
 MACHINE = ("json", "json-lines", "sarif", "github", "gitlab", "junit")
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FASTAPI_LINT_OUTPUT_FORMAT", raising=False)
-    monkeypatch.delenv("FASTAPI_LINT_OUTPUT_FILE", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 @pytest.fixture

@@ -13,11 +13,7 @@ ROUTE = HEADER + DECORATOR + "\nasync def x():\n    return 1\n"
 ROUTE_CODES = ["FAPI101", "FAPI102", "FAPI401"]
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    """Every test runs in its own directory, without the environment's output format."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FASTAPI_LINT_OUTPUT_FORMAT", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def lint(run_cli, tmp_path: Path, source: str, name: str = "a.py") -> list[tuple[int, str]]:

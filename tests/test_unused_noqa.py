@@ -26,10 +26,7 @@ DIRTY = HEADER + '@app.post("/x"){comment}\nasync def x():\n    return 1\n'
 WITH = ("--select", "FAPI003,FAPI101,FAPI102,FAPI401")
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FASTAPI_LINT_OUTPUT_FORMAT", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def lint(run_cli, source: str, *flags: str, name: str = "a.py") -> list[tuple]:
