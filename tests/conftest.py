@@ -10,7 +10,11 @@ from fastapi_lint.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # Environment variables that change what the CLI does; tests start without them.
-TOOL_ENVIRONMENT = ("FASTAPI_LINT_OUTPUT_FORMAT", "FASTAPI_LINT_OUTPUT_FILE")
+TOOL_ENVIRONMENT = (
+    "FASTAPI_LINT_OUTPUT_FORMAT",
+    "FASTAPI_LINT_OUTPUT_FILE",
+    "FASTAPI_LINT_CACHE_DIR",
+)
 
 
 def project(root: Path, files: dict[str, str]) -> Path:

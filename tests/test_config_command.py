@@ -139,6 +139,7 @@ def test_json_output(run_cli, project: Path) -> None:
         "force-exclude",
         "output-format",
         "baseline",
+        "cache-dir",
     ]
     assert all(set(entry) == {"value", "source"} for entry in settings.values())
     assert data["config-file"] == {"value": path, "source": DEFAULT_SOURCE}

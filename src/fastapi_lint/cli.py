@@ -6,6 +6,7 @@ Exit codes: 0 no violations, 1 violations, 2 usage, configuration or internal er
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +36,7 @@ from fastapi_lint.report import (
     render_statistics,
 )
 from fastapi_lint.rules import ALL_RULES, RULES_BY_CODE
+from fastapi_lint.timings import render_timings
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 
@@ -146,6 +148,28 @@ def _selectors(values: Sequence[str], flag: str) -> tuple[str, ...]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A pyproject.toml (its [tool.fastapi-lint] table) or a TOML file of settings.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Check files in up to N processes (default: one per core; 1: in this process only). "
+    "Runs of a handful of files always use one.",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Neither read nor write the result cache for this run."
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="FASTAPI_LINT_CACHE_DIR",
+    help="Where to keep the result cache (config: `cache-dir`; default: "
+    "`.fastapi_lint_cache` in the project root).",
+)
+@click.option(
+    "--timings",
+    is_flag=True,
+    help="Print (to stderr) the time spent per phase and per rule, summed over files.",
+)
 def check(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -167,6 +191,10 @@ def check(
     write_baseline: Path | None,
     add_noqa: bool,
     config_file: Path | None,
+    jobs: int | None,
+    no_cache: bool,
+    cache_dir: Path | None,
+    timings: bool,
 ) -> int:
     """Lint PATHS (files or directories; default: the current directory)."""
     cli_layer = Selection(
@@ -174,14 +202,21 @@ def check(
         ignore=_selectors(ignore, "--ignore"),
         extend_select=_selectors(extend_select, "--extend-select"),
     )
-    settings = apply_overrides(load_settings(config_file, cli_layer), force_exclude=force_exclude)
+    settings = apply_overrides(
+        load_settings(config_file, cli_layer),
+        force_exclude=force_exclude,
+        cache_dir=Path(os.path.abspath(cache_dir)) if cache_dir is not None else None,
+    )
+    # Plain checks only: fixing runs write files, which the next check hashes anyway.
+    cache = None if no_cache else settings.effective_cache_dir
     if add_noqa or write_baseline is not None:
         _check_alone(
             add_noqa=add_noqa, write_baseline=write_baseline, fix=fix, diff=diff, fix_only=fix_only
         )
         if add_noqa:
             return _add_noqa(paths or ["."], settings)
-        return _write_baseline(paths or ["."], settings, write_baseline)  # type: ignore[arg-type]
+        assert write_baseline is not None
+        return _write_baseline(paths or ["."], settings, write_baseline, jobs=jobs, cache_dir=cache)
     baseline_file = baseline_file or settings.baseline
     baseline = load_baseline(baseline_file) if baseline_file is not None else None
     unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
@@ -189,9 +224,16 @@ def check(
     mode = FixMode(unsafe=unsafe, write=not diff) if fixing else None
     output_format = _output_format(output_format, settings, output_file)
     with_edits = output_format in EDIT_FORMATS
-    run = lint_paths(paths or ["."], settings, fix=mode, with_edits=with_edits, baseline=baseline)
-    for error in run.internal_errors:
-        click.echo(f"fastapi-lint: error: {error}", err=True)
+    run = lint_paths(
+        paths or ["."],
+        settings,
+        fix=mode,
+        with_edits=with_edits,
+        baseline=baseline,
+        jobs=jobs,
+        cache_dir=cache if mode is None else None,
+    )
+    _report_problems(run, settings, timings)
     if diff:
         return _report_diff(run, unsafe)
     report = ""
@@ -237,12 +279,18 @@ def _add_noqa(paths: Sequence[str], settings: Settings) -> int:
     return EXIT_ERROR if run.errors else EXIT_OK
 
 
-def _write_baseline(paths: Sequence[str], settings: Settings, file: Path) -> int:
+def _write_baseline(
+    paths: Sequence[str],
+    settings: Settings,
+    file: Path,
+    *,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
+) -> int:
     """`--write-baseline FILE`: record every current finding (any configured baseline is
     ignored), unless a file could not be checked, which would drop its findings."""
-    run = lint_paths(paths, settings)
-    for error in run.internal_errors:
-        click.echo(f"fastapi-lint: error: {error}", err=True)
+    run = lint_paths(paths, settings, jobs=jobs, cache_dir=cache_dir)
+    _report_problems(run, settings, timings=False)
     if run.internal_errors:
         click.echo(f"fastapi-lint: error: {file} not written", err=True)
         return EXIT_ERROR
@@ -265,6 +313,25 @@ def _write_baseline(paths: Sequence[str], settings: Settings, file: Path) -> int
             err=True,
         )
     return EXIT_OK
+
+
+def _report_problems(run: RunResult, settings: Settings, timings: bool) -> None:
+    """On stderr: internal errors, warnings, and the `--timings` table when asked."""
+    for error in run.internal_errors:
+        click.echo(f"fastapi-lint: error: {error}", err=True)
+    for warning in run.warnings:
+        click.echo(f"fastapi-lint: warning: {warning}", err=True)
+    if timings:
+        table = render_timings(
+            run.timings,
+            [(rule.code, rule.name) for rule in settings.rules],
+            files=run.files_checked,
+            prefiltered=run.prefiltered,
+            cache_hits=run.cache_hits,
+            workers=run.workers,
+            seconds=run.seconds,
+        )
+        click.echo(table, err=True, nl=False)
 
 
 def _baseline_note(run: RunResult, file: Path) -> str:

@@ -27,8 +27,17 @@ SECTION = "fastapi-lint"
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _BOOLEAN_KEYS = ("fix", "unsafe-fixes", "force-exclude")
 KNOWN_KEYS = frozenset(
-    {*_LIST_KEYS, *_BOOLEAN_KEYS, "per-file-ignores", "rules", "output-format", "baseline"}
+    {
+        *_LIST_KEYS,
+        *_BOOLEAN_KEYS,
+        "per-file-ignores",
+        "rules",
+        "output-format",
+        "baseline",
+        "cache-dir",
+    }
 )
+DEFAULT_CACHE_DIR = ".fastapi_lint_cache"  # under the project root
 
 
 # Where an effective setting came from (see `Settings.sources`): the built-in default, the
@@ -63,12 +72,24 @@ class Settings:
     force_exclude: bool = False  # `force-exclude = true`: excludes apply to explicit paths too
     output_format: str | None = None  # `output-format`; None: chosen by the command line
     baseline: Path | None = None  # `baseline = "path"`, relative to the config file's directory
+    # `cache-dir = "path"`, relative to the config file's directory; None: DEFAULT_CACHE_DIR
+    # under the root. `--cache-dir` and FASTAPI_LINT_CACHE_DIR replace it.
+    cache_dir: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
     # Where each value came from (DEFAULT_SOURCE, CLI_SOURCE or the config file's path), by
     # key: "config-file", "root", each top-level setting ("select", "fix", ...), "enabled.CODE"
     # (what decided whether rule CODE is on) and "rules.CODE.option" (each rule option).
     sources: Mapping[str, str] = field(default_factory=dict)
     layers: tuple[Selection, ...] = ()  # the rule selection layers: config file, command line
+
+    @property
+    def effective_cache_dir(self) -> Path:
+        return self.cache_dir if self.cache_dir is not None else self.root / DEFAULT_CACHE_DIR
+
+    def rules_for(self, path: Path) -> tuple[Rule, ...]:
+        """The enabled rules that check `path`: all but those `per-file-ignores` turns off."""
+        ignored = self.ignored_codes(path)
+        return tuple(rule for rule in self.rules if rule.code not in ignored)
 
     def ignored_codes(self, path: Path) -> frozenset[str]:
         """Codes that `per-file-ignores` turns off for `path`."""
@@ -124,7 +145,8 @@ def load_settings(
         unsafe_fixes=_boolean(table, "unsafe-fixes", config_file),
         force_exclude=_boolean(table, "force-exclude", config_file),
         output_format=_output_format(table, config_file),
-        baseline=_baseline(table, config_file, root),
+        baseline=_path(table, "baseline", config_file, root),
+        cache_dir=_path(table, "cache-dir", config_file, root),
         raw=table,
         sources=sources,
         layers=tuple(layers),
@@ -180,6 +202,7 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "force-exclude": entry("force-exclude", settings.force_exclude),
         "output-format": entry("output-format", settings.output_format),
         "baseline": entry("baseline", settings.baseline),
+        "cache-dir": entry("cache-dir", settings.effective_cache_dir),
     }
     instances = {rule.code: rule for rule in settings.rules}
     configured = settings.raw.get("rules", {})
@@ -221,7 +244,14 @@ def _sources(
     in_file = str(config_file) if config_file is not None else DEFAULT_SOURCE
     cli = layers[-1]
     sources = {"config-file": config_source, "root": in_file}
-    for key in (*_LIST_KEYS, *_BOOLEAN_KEYS, "per-file-ignores", "output-format", "baseline"):
+    for key in (
+        *_LIST_KEYS,
+        *_BOOLEAN_KEYS,
+        "per-file-ignores",
+        "output-format",
+        "baseline",
+        "cache-dir",
+    ):
         sources[key] = in_file if key in table else DEFAULT_SOURCE
     if cli.select is not None:
         sources["select"] = CLI_SOURCE
@@ -347,12 +377,12 @@ def _output_format(table: Mapping[str, Any], config_file: Path | None) -> str | 
     return value
 
 
-def _baseline(table: Mapping[str, Any], config_file: Path | None, root: Path) -> Path | None:
-    value = table.get("baseline")
+def _path(table: Mapping[str, Any], key: str, config_file: Path | None, root: Path) -> Path | None:
+    value = table.get(key)
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{_name(config_file)}: `baseline` must be a path (a string)")
+        raise ConfigError(f"{_name(config_file)}: `{key}` must be a path (a string)")
     return _absolute(root / value)
 
 

@@ -17,17 +17,22 @@ from pathlib import Path
 
 import libcst as cst
 
-from fastapi_lint.diagnostics import Diagnostic, Position, Severity
+from fastapi_lint.diagnostics import (
+    INVALID_SYNTAX,
+    LINE_BREAK,
+    UNREADABLE_FILE,
+    Diagnostic,
+    Position,
+    engine_diagnostic,
+)
 from fastapi_lint.fixes import Fix, TextEdit, apply_fixes, text_edits
-from fastapi_lint.positions import LINE_BREAK, node_ranges
-from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.positions import node_ranges
+from fastapi_lint.rule import Finding, Rule, triggered
 from fastapi_lint.rules.unused_noqa import UnusedNoqa
 from fastapi_lint.semantic import FileModel, ProjectModules
 from fastapi_lint.suppression import Suppressions
+from fastapi_lint.timings import FIXES, MODEL, PARSE, POSITIONS, READ, SUPPRESSION, Timings
 
-# Diagnostics of the engine itself: always on, never suppressed (like ruff's invalid-syntax).
-INVALID_SYNTAX = ("FAPI001", "invalid-syntax")
-UNREADABLE_FILE = ("FAPI002", "unreadable-file")
 _FILE_START = Position(1, 1)
 MAX_FIX_ROUNDS = 10
 MAX_SOURCE_LINES = 10
@@ -81,13 +86,15 @@ class Engine:
         self.project = project
         self.ignored_codes = ignored_codes
         self._rules_by_ignored: dict[frozenset[str], tuple[Rule, ...]] = {}
+        self.timings = Timings()  # summed over the files this engine checked
 
     def lint_file(self, path: Path) -> list[Diagnostic]:
         return self.check_file(path).diagnostics
 
     def check_file(self, path: Path) -> FileResult:
         try:
-            data = path.read_bytes()
+            with self.timings.phase(READ):
+                data = path.read_bytes()
         except OSError as error:
             reason = error.strerror or str(error)
             message = f"Cannot read file: {reason}"
@@ -96,15 +103,17 @@ class Engine:
 
     def check_bytes(self, data: bytes, path: Path) -> FileResult:
         rules = self._rules_for(path)
-        # The byte-level guard: most files of a project never need a parse.
-        if not any(trigger in data for rule in rules for trigger in rule.triggers):
-            return FileResult(path, [])
-        decoded = _decode(data)
+        with self.timings.phase(READ):
+            # The byte-level guard: most files of a project never need a parse.
+            if not triggered(rules, data):
+                return FileResult(path, [])
+            decoded = _decode(data)
+            too_deep = not isinstance(decoded, Exception) and _nested_too_deeply(data)
         if isinstance(decoded, UnicodeError | SyntaxError | LookupError):
             message = f"Cannot decode file: {_reason(decoded)}"
             return FileResult(path, [engine_diagnostic(path, UNREADABLE_FILE, message)])
         text, encoding = decoded
-        if _nested_too_deeply(data):
+        if too_deep:
             error = _python_syntax_error(text)  # None: the nesting was in strings or comments
             if error is not None:
                 return FileResult(path, [_invalid_syntax(path, error, _FILE_START, "")], text)
@@ -118,8 +127,10 @@ class Engine:
         rules: Sequence[Rule] | None = None,
     ) -> FileResult:
         rules = self._rules_for(path) if rules is None else rules
+        self.timings.files_parsed += 1
         try:
-            module = cst.parse_module(text)
+            with self.timings.phase(PARSE):
+                module = cst.parse_module(text)
         except cst.ParserSyntaxError as error:
             # LibCST's native parser reports column 0 and often a later line: prefer CPython's.
             fallback = Position(error.raw_line, error.raw_column + 1)
@@ -157,17 +168,20 @@ class Engine:
             if result.module is None or not wanted:
                 break
             fixes = [d.fix for d in result.diagnostics if d.fix is not None and id(d.fix) in wanted]
-            applied = apply_fixes(result.module, fixes, result.ranges)  # type: ignore[arg-type]
-            fixed_text = applied.module.code
+            with self.timings.phase(FIXES):
+                applied = apply_fixes(result.module, fixes, result.ranges)  # type: ignore[arg-type]
+                fixed_text = applied.module.code
             if fixed_text == result.text:  # fixes that change nothing would loop to the cap
                 break
             next_result = self.check_text(fixed_text, path, result.encoding)
             # LibCST accepts some code CPython rejects (`await` in a class body, a repeated
             # keyword argument): CPython's compiler has the last word, unless the file did not
             # compile before fixing either.
-            if next_result.module is None or (
-                _compile_error(fixed_text, path) and not _compile_error(result.text, path)
-            ):
+            with self.timings.phase(FIXES):
+                broke = next_result.module is None or (
+                    _compile_error(fixed_text, path) and not _compile_error(result.text, path)
+                )
+            if broke:
                 outcome.error = "a fix produced code that does not parse; it was not applied"
                 break
             outcome.fixed.update(wanted[id(fix)] for fix in applied.applied)
@@ -176,29 +190,43 @@ class Engine:
 
     def _check(self, result: FileResult, rules: Sequence[Rule]) -> None:
         assert result.module is not None and result.text is not None
-        model = FileModel(result.module, self.project)
-        findings: list[tuple[Rule, Finding]] = [
-            (rule, finding) for rule in rules for finding in rule.check(model)
-        ]
+        timings = self.timings
+        with timings.phase(MODEL):
+            model = FileModel(result.module, self.project)
+        findings: list[tuple[Rule, Finding]] = []
+        for rule in rules:
+            with timings.phase(rule.code):
+                findings.extend((rule, finding) for finding in rule.check(model))
         unused_noqa = next((rule for rule in rules if isinstance(rule, UnusedNoqa)), None)
         if not findings and unused_noqa is None:
             return
-        targets = {finding.node for _, finding in findings}
-        targets.update(node for _, f in findings if f.fix for node in f.fix.replacements)
-        result.ranges = node_ranges(result.module, targets)
-        suppressions = Suppressions.scan(result.text)
-        lines = LINE_BREAK.split(result.text)  # not splitlines(): it also breaks at \f
-        kept = [
-            (rule, finding, *result.ranges[finding.node])
-            for rule, finding in findings
-            if not suppressions.suppresses(result.ranges[finding.node][0].line, rule.code)
-        ]
+        with timings.phase(POSITIONS):
+            targets = {finding.node for _, finding in findings}
+            targets.update(node for _, f in findings if f.fix for node in f.fix.replacements)
+            result.ranges = node_ranges(result.module, targets)
+        with timings.phase(SUPPRESSION):
+            suppressions = Suppressions.scan(result.text)
+            kept = [
+                (rule, finding, *result.ranges[finding.node])
+                for rule, finding in findings
+                if not suppressions.suppresses(result.ranges[finding.node][0].line, rule.code)
+            ]
         if unused_noqa is not None:  # now that the directives know what they suppressed
-            enabled = {rule.code for rule in rules}
-            for noqa in unused_noqa.unused_directives(result.module, suppressions, enabled):
-                if not suppressions.suppresses(noqa.start.line, unused_noqa.code):
-                    result.ranges.update(noqa.ranges)
-                    kept.append((unused_noqa, noqa.finding, noqa.start, noqa.end))
+            with timings.phase(unused_noqa.code):
+                enabled = {rule.code for rule in rules}
+                for noqa in unused_noqa.unused_directives(result.module, suppressions, enabled):
+                    if not suppressions.suppresses(noqa.start.line, unused_noqa.code):
+                        result.ranges.update(noqa.ranges)
+                        kept.append((unused_noqa, noqa.finding, noqa.start, noqa.end))
+        with timings.phase(POSITIONS):
+            self._report(result, kept)
+
+    def _report(
+        self, result: FileResult, kept: list[tuple[Rule, Finding, Position, Position]]
+    ) -> None:
+        """The diagnostics of the findings kept, with their source lines."""
+        assert result.text is not None
+        lines = LINE_BREAK.split(result.text)  # not splitlines(): it also breaks at \f
         for rule, finding, start, end in kept:
             result.diagnostics.append(
                 Diagnostic(
@@ -300,10 +328,3 @@ def _reason(error: Exception) -> str:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "invalid syntax"
-
-
-def engine_diagnostic(
-    path: Path, kind: tuple[str, str], message: str, start: Position = _FILE_START
-) -> Diagnostic:
-    code, name = kind
-    return Diagnostic(path, start, start, code, name, message, Severity.ERROR)

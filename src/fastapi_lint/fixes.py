@@ -3,12 +3,14 @@
 A rule attaches a `Fix` to a finding: node replacements (by identity, on the module the rule
 saw) plus imports to add. Applying a batch replaces the nodes in one transformer pass, then
 adds the imports with LibCST's AddImportsVisitor, so comments and formatting survive.
+
+The rules import this module to build fixes, so importing it must not load LibCST (see
+`fastapi_lint.lazy`): only applying fixes does.
 """
 
 from __future__ import annotations
 
 import difflib
-import enum
 import os
 import re
 import stat
@@ -18,17 +20,16 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import libcst as cst
-
-from fastapi_lint.diagnostics import Position
-from fastapi_lint.positions import LINE_BREAK
+from fastapi_lint.diagnostics import (
+    LINE_BREAK,
+    Applicability,
+    FixSummary,
+    Position,
+    TextEdit,
+)
+from fastapi_lint.lazy import libcst as cst
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-
-
-class Applicability(enum.Enum):
-    SAFE = "safe"  # keeps the program's meaning; applied by --fix
-    UNSAFE = "unsafe"  # may change behaviour; applied only with --unsafe-fixes
 
 
 @dataclass(frozen=True)
@@ -50,20 +51,16 @@ class Fix:
     def is_safe(self) -> bool:
         return self.applicability is Applicability.SAFE
 
+    def summary(self) -> FixSummary:
+        """The fix without its nodes, for results that leave the process that checked."""
+        return FixSummary(self.title, self.applicability)
+
 
 @dataclass
 class AppliedFixes:
     module: cst.Module
     applied: list[Fix] = field(default_factory=list)
     deferred: list[Fix] = field(default_factory=list)  # overlapped an applied fix
-
-
-class _Replace(cst.CSTTransformer):
-    def __init__(self, replacements: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
-        self.replacements = replacements
-
-    def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
-        return self.replacements.get(original_node, updated_node)
 
 
 def apply_fixes(
@@ -85,12 +82,23 @@ def apply_fixes(
     if not result.applied:
         return result
     replacements = {old: new for fix in result.applied for old, new in fix.replacements.items()}
-    fixed = module.visit(_Replace(replacements))
+    fixed = _replace(module, replacements)
     imports = [RequiredImport(i.module, i.obj) for fix in result.applied for i in fix.imports]
     if imports:
         fixed = _add_imports(fixed, list(dict.fromkeys(imports)))
     result.module = fixed
     return result
+
+
+def _replace(module: cst.Module, replacements: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.Module:
+    """One transformer pass that swaps every replaced node (defined here, not at module
+    level, so that importing this module does not load LibCST)."""
+
+    class Replace(cst.CSTTransformer):
+        def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+            return replacements.get(original_node, updated_node)
+
+    return module.visit(Replace())
 
 
 def _add_imports(module: cst.Module, imports: Sequence[RequiredImport]) -> cst.Module:
@@ -104,15 +112,6 @@ def _add_imports(module: cst.Module, imports: Sequence[RequiredImport]) -> cst.M
 
 def _overlaps(a: tuple[Position, Position], b: tuple[Position, Position]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
-
-
-@dataclass(frozen=True)
-class TextEdit:
-    """Replace the text from `start` to `end` (exclusive; 1-based) with `content`."""
-
-    content: str
-    start: Position
-    end: Position
 
 
 def text_edits(before: str, after: str) -> list[TextEdit]:

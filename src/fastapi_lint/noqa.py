@@ -14,11 +14,14 @@ import tokenize
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi_lint.diagnostics import Diagnostic
-from fastapi_lint.engine import Engine
 from fastapi_lint.fixes import write_atomically
 from fastapi_lint.suppression import LINE_NOQA, split_codes
+
+if TYPE_CHECKING:
+    from fastapi_lint.engine import Engine
 
 # Not added: the engine's own codes cannot be suppressed, and silencing an unused `noqa`
 # (FAPI003) with another `noqa` makes no sense: `--fix` removes it.

@@ -14,11 +14,13 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi_lint.diagnostics import Diagnostic, Position
-from fastapi_lint.reporters.ci import render_github, render_gitlab, render_junit
-from fastapi_lint.reporters.sarif import RuleLike, render_sarif
 from fastapi_lint.rules import RULES_BY_CODE
+
+if TYPE_CHECKING:
+    from fastapi_lint.reporters.sarif import RuleLike
 
 # `text` is the former name of `concise`, still accepted.
 OUTPUT_FORMATS = (
@@ -78,14 +80,19 @@ def render(
         return render_json(diagnostics)
     if output_format == "json-lines":
         return render_json_lines(diagnostics)
+    # The CI formats (and xml.etree) are imported when chosen: start-up time counts.
     if output_format == "sarif":
+        from fastapi_lint.reporters.sarif import render_sarif
+
         return render_sarif(diagnostics, root=root, rules=rules)
+    from fastapi_lint.reporters import ci
+
     if output_format == "github":
-        return render_github(diagnostics, root=root)
+        return ci.render_github(diagnostics, root=root)
     if output_format == "gitlab":
-        return render_gitlab(diagnostics, root=root)
+        return ci.render_gitlab(diagnostics, root=root)
     if output_format == "junit":
-        return render_junit(diagnostics, root=root)
+        return ci.render_junit(diagnostics, root=root)
     raise ValueError(f"unknown output format `{output_format}`")
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from fastapi_lint.diagnostics import Severity
-from fastapi_lint.fixes import Fix
-from fastapi_lint.semantic import FileModel
+
+if TYPE_CHECKING:  # the registry imports this module: it must not load LibCST
+    import libcst as cst
+
+    from fastapi_lint.fixes import Fix
+    from fastapi_lint.semantic import FileModel
 
 DOCS_URL = "https://github.com/fastapi-lint/fastapi-lint/blob/main/rules/{code}.md"
 
@@ -42,6 +44,22 @@ class Rule:
 
     The class docstring is the rule's documentation page (Markdown with the fixed headings);
     its first line is the one-line summary.
+
+    `triggers` is the byte-level prefilter: a file is parsed only when its bytes contain a
+    trigger of at least one rule enabled for it (after `per-file-ignores`); the other files
+    are never decoded or parsed. So every file in which the rule can report must contain
+    one of its triggers: `b"fastapi"` (the default) for rules about apps, routes and
+    dependencies, which are only recognised through an import of fastapi. A file parsed for
+    another rule's trigger is checked by every enabled rule, so a trigger is a necessary
+    condition, never a promise. An option that widens what the rule reports (more modules or
+    names to recognise) must widen the triggers with it: set `self.triggers` in `__init__`
+    (FAPI201's `extend-blocking-calls` need not: its calls only count inside an `async def`,
+    which its `async` trigger already covers). Triggers are bytes, matched case-sensitively
+    and anywhere (in comments and strings too): keep them short and certain.
+
+    A rule module is imported by the registry before any file is read, on runs answered from
+    the cache too: it takes LibCST from `fastapi_lint.lazy` and touches it only when `check`
+    runs (see that module).
     """
 
     code: ClassVar[str]
@@ -85,6 +103,11 @@ class Rule:
     @classmethod
     def url(cls) -> str:
         return DOCS_URL.format(code=cls.code)
+
+
+def triggered(rules: Iterable[Rule], data: bytes) -> bool:
+    """The byte-level prefilter: whether `data` contains a trigger of any of `rules`."""
+    return any(trigger in data for rule in rules for trigger in rule.triggers)
 
 
 def string_list(value: Any, *, choices: Iterable[str] | None = None, upper: bool = False) -> tuple:

@@ -15,9 +15,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-import libcst as cst
-
 from fastapi_lint import names
+from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.names import canonical
 
 # Marks an object imported from another module of the linted project (maybe a router).
@@ -122,6 +121,10 @@ class ProjectModules:
 
     def __init__(self, top_level_names: Sequence[str] = ()) -> None:
         self._names = frozenset(top_level_names)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(sorted(self._names))
 
     def is_local(self, module: str) -> bool:
         return module.split(".", 1)[0] in self._names

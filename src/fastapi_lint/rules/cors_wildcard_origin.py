@@ -3,10 +3,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import libcst as cst
-
 from fastapi_lint import names
 from fastapi_lint.diagnostics import Severity
+from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import CallSite, FileModel, Scope, is_true, string_value
 

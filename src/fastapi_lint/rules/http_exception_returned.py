@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import libcst as cst
-
 from fastapi_lint import names
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix
+from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import FileModel
 

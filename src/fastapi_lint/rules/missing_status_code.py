@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import libcst as cst
-
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix
+from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Option, Rule, string_list
 from fastapi_lint.semantic import FileModel, Route
 

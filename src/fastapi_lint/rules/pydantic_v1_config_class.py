@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import libcst as cst
-
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix, RequiredImport
+from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import BindingKind, FileModel, Scope, is_false, is_true
 
@@ -252,18 +251,14 @@ def _convert(
     return (key, value) if key in UNCHANGED_KEYS else None
 
 
-class _CommentFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_Comment(self, node: cst.Comment) -> None:
-        self.found = True
-
-
 def _has_comment(node: cst.CSTNode) -> bool:
-    finder = _CommentFinder()
-    node.visit(finder)
-    return finder.found
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Comment):
+            return True
+        stack.extend(current.children)
+    return False
 
 
 def _is_docstring(statement: cst.BaseSmallStatement) -> bool:

@@ -3,20 +3,21 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import libcst as cst
-
-from fastapi_lint.diagnostics import Position, Severity
-from fastapi_lint.fixes import Applicability, Fix
-from fastapi_lint.positions import _CountingState
+from fastapi_lint.diagnostics import Applicability, Position, Severity
+from fastapi_lint.fixes import Fix
+from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.semantic import FileModel
 from fastapi_lint.suppression import Directive, Suppressions
+
+if TYPE_CHECKING:
+    from fastapi_lint.positions import Comment
+    from fastapi_lint.semantic import FileModel
 
 OUR_CODE = re.compile(r"FAPI[0-9]+")
 # The engine's own codes: always on, never suppressible (see engine.py).
 ENGINE_CODES = frozenset({"FAPI001", "FAPI002"})
-_ORIGIN = Position(1, 1)
 
 
 class UnusedNoqa(Rule):
@@ -112,7 +113,11 @@ class UnusedNoqa(Rule):
         ]
         if not verdicts:
             return []
-        comments = _comments(module)
+        # Replaying LibCST's code generation needs its internals: imported when a directive
+        # looks unused, not when the rule registry is imported.
+        from fastapi_lint.positions import comments as find_comments
+
+        comments = find_comments(module)
         findings = []
         for directive, verdict in verdicts:
             comment = _comment_at(comments, directive)
@@ -189,56 +194,7 @@ def _known_codes() -> frozenset[str]:
     return frozenset(RULES_BY_CODE) | ENGINE_CODES
 
 
-@dataclass(frozen=True)
-class _Comment:
-    node: cst.Comment
-    parent: cst.TrailingWhitespace | cst.EmptyLine
-    start: Position
-    ranges: dict[cst.CSTNode, tuple[Position, Position]]  # of the comment and of its parent
-
-
-@dataclass
-class _CommentState(_CountingState):
-    """Replays code generation (as positions.py does) to find every comment and where it is:
-    comments are not visited by the semantic model, and this pass runs only in files where a
-    directive looks unused."""
-
-    comments: dict[int, list[_Comment]] = field(default_factory=dict)
-    _parent: cst.TrailingWhitespace | cst.EmptyLine | None = None
-    _parent_start: Position = _ORIGIN
-    _comment: cst.Comment | None = None
-    _comment_range: tuple[Position, Position] = (_ORIGIN, _ORIGIN)
-
-    def before_codegen(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.TrailingWhitespace | cst.EmptyLine) and node.comment is not None:
-            self._parent, self._parent_start = node, self._here()
-        elif isinstance(node, cst.Comment):
-            self._comment = node
-            start = self._here()
-            self._comment_range = (start, Position(start.line, start.column + len(node.value)))
-
-    def after_codegen(self, node: cst.CSTNode) -> None:
-        if node is not self._parent or self._comment is None:
-            return
-        start = self._comment_range[0]
-        ranges = {self._comment: self._comment_range, node: (self._parent_start, self._here())}
-        comment = _Comment(self._comment, node, start, ranges)  # type: ignore[arg-type]
-        self.comments.setdefault(start.line, []).append(comment)
-        self._parent = self._comment = None
-
-    def _here(self) -> Position:
-        return Position(self.line, self.column + 1)
-
-
-def _comments(module: cst.Module) -> dict[int, list[_Comment]]:
-    state = _CommentState(
-        default_indent=module.default_indent, default_newline=module.default_newline
-    )
-    module._codegen(state)
-    return state.comments
-
-
-def _comment_at(comments: dict[int, list[_Comment]], directive: Directive) -> _Comment | None:
+def _comment_at(comments: dict[int, list[Comment]], directive: Directive) -> Comment | None:
     for comment in comments.get(directive.line, ()):
         if (
             comment.start.column
@@ -249,7 +205,7 @@ def _comment_at(comments: dict[int, list[_Comment]], directive: Directive) -> _C
     return None
 
 
-def _fix(comment: _Comment, directive: Directive, keep: list[str]) -> Fix:
+def _fix(comment: Comment, directive: Directive, keep: list[str]) -> Fix:
     value = comment.node.value
     offset = comment.start.column
     codes_start = directive.codes_column - offset

@@ -1,0 +1,260 @@
+"""Checking (or fixing) the files a run must parse: here for small runs, else in a pool of
+worker processes.
+
+The per-run work, the engine (enabled rules with their options, the project's module index),
+is built once in each worker by the pool's initializer, never per file. Files go out in
+chunks of about equal size, the biggest chunks first, and the reports come back chunk by
+chunk. A file is fixed (`--fix`, `--diff`) by the worker that checked it. A report holds plain
+data only (diagnostics whose fix is a `FixSummary`): it pickles small. The caller puts the
+reports back in the order of the files, so a parallel run gives the serial run's result.
+
+On Linux the workers are forked after LibCST and its parser are loaded here, so they start
+with nothing to import; elsewhere they use the platform's default start method.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi_lint.api import FileReport
+from fastapi_lint.cache import content_hash
+from fastapi_lint.config import Settings
+from fastapi_lint.diagnostics import Diagnostic, FixSummary
+from fastapi_lint.engine import Engine, FileResult
+from fastapi_lint.fixes import FileChangedError, unified_diff, write_atomically
+from fastapi_lint.lazy import libcst as cst
+from fastapi_lint.report import display_path
+from fastapi_lint.semantic import ProjectModules
+from fastapi_lint.timings import FIXES, READ, Timings
+
+if TYPE_CHECKING:
+    from fastapi_lint.api import FixMode
+
+# Fewer files than this per worker: not worth a worker (a pre-commit run checks a handful).
+FILES_PER_WORKER = 4
+# Chunks per worker: enough that the workers finish together, few enough to cost little IPC.
+CHUNKS_PER_WORKER = 8
+# Worker crashes in a row after which the files left are given up (see _isolate).
+MAX_CRASHES = 3
+
+# A file to check: its index in the run, its path and its size (to share out the work). The
+# worker reads the file itself: the main process keeps no file in memory, and the hash a
+# result is cached under is the hash of the bytes that were checked.
+Item = tuple[int, Path, int]
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every file of the run is checked with; a worker receives it once."""
+
+    settings: Settings
+    project: ProjectModules
+    fix: FixMode | None = None
+    with_edits: bool = False  # the fixes' text edits, for the JSON outputs
+    digests: bool = False  # hash what is checked, for the cache
+
+
+@dataclass
+class Checked:
+    reports: list[FileReport]  # in the order of the items
+    timings: Timings
+    workers: int  # 1: checked in this process
+
+
+def check_files(items: Sequence[Item], job: Job, jobs: int) -> Checked:
+    """Check every item, in up to `jobs` processes."""
+    workers = min(jobs, len(items) // FILES_PER_WORKER)
+    if workers < 2:
+        engine = build_engine(job)
+        reports = [check_one(engine, job, path) for _, path, _ in items]
+        return Checked(reports, engine.timings, 1)
+    return _check_in_pool(items, job, workers)
+
+
+def build_engine(job: Job) -> Engine:
+    return Engine(job.settings.rules, job.project, job.settings.ignored_codes)
+
+
+def check_one(engine: Engine, job: Job, path: Path) -> FileReport:
+    """Check (or fix) one file; a bug of ours becomes an internal error, never a crash."""
+    report = FileReport(path)
+    try:
+        if job.fix is not None:
+            result = _fix(engine, path, job.fix, report)
+        else:
+            result = _check(engine, path, job.digests, report)
+        report.diagnostics = _plain(result, job.with_edits, engine.timings)
+    except Exception as error:  # a bug of ours must not stop the run
+        report.errors.append(f"{path}: internal error: {type(error).__name__}: {error}")
+        report.digest = None
+    return report
+
+
+def _check(engine: Engine, path: Path, digest: bool, report: FileReport) -> FileResult:
+    try:
+        with engine.timings.phase(READ):
+            data = path.read_bytes()
+    except OSError:
+        return engine.check_file(path)  # reports why it cannot be read
+    if digest:
+        report.digest = content_hash(data)
+    return engine.check_bytes(data, path)
+
+
+def _fix(engine: Engine, path: Path, mode: FixMode, report: FileReport) -> FileResult:
+    outcome = engine.fix_file(path, unsafe=mode.unsafe)
+    if outcome.error is not None:
+        report.errors.append(f"{path}: {outcome.error}")
+    if not outcome.changed:
+        return outcome.result
+    assert outcome.original is not None and outcome.result.text is not None
+    if mode.write:
+        try:
+            write_atomically(
+                path, outcome.result.text, outcome.result.encoding, outcome.original_bytes
+            )
+        except (OSError, FileChangedError) as error:
+            report.errors.append(f"{path}: not fixed: {error}")
+            return engine.check_file(path)
+    else:
+        with engine.timings.phase(FIXES):
+            report.diff = unified_diff(display_path(path), outcome.original, outcome.result.text)
+    report.fixed = outcome.fixed
+    return outcome.result
+
+
+def _plain(result: FileResult, with_edits: bool, timings: Timings) -> list[Diagnostic]:
+    """The diagnostics without LibCST nodes: each fix as its summary, plus its text edits
+    when the output shows them."""
+    diagnostics = []
+    for diagnostic in result.diagnostics:
+        fix = diagnostic.fix
+        if fix is not None and not isinstance(fix, FixSummary):
+            edits = None
+            if with_edits:
+                with timings.phase(FIXES):
+                    edits = tuple(result.fix_edits(fix))
+            diagnostic = replace(diagnostic, fix=fix.summary(), edits=edits)
+        diagnostics.append(diagnostic)
+    return diagnostics
+
+
+# --- the pool ------------------------------------------------------------------------------
+
+_worker: tuple[Job, Engine] | None = None  # in a worker: its job and engine
+
+
+def _start_worker(job: Job) -> None:
+    """The pool's initializer: the per-run work, once per worker."""
+    global _worker
+    _worker = (job, build_engine(job))
+
+
+def _check_chunk(chunk: list[Item]) -> tuple[list[tuple[int, FileReport]], Timings]:
+    assert _worker is not None, "not a worker started by _start_worker"
+    job, engine = _worker
+    reports = [(index, check_one(engine, job, path)) for index, path, _ in chunk]
+    return reports, engine.timings.take()
+
+
+def _check_in_pool(items: Sequence[Item], job: Job, workers: int) -> Checked:
+    cst.parse_module("")  # load LibCST and its native parser once, before forking
+    position = {index: n for n, (index, _, _) in enumerate(items)}
+    reports: list[FileReport | None] = [None] * len(items)
+    timings = Timings()
+    unfinished: list[Item] = []
+    with _pool(job, workers) as pool:
+        futures: dict[Future, list[Item]] = {
+            pool.submit(_check_chunk, chunk): chunk for chunk in _chunks(items, workers)
+        }
+        for future in as_completed(futures):
+            try:
+                done, chunk_timings = future.result()
+            except BrokenProcessPool:  # a worker died: every chunk not done yet is lost
+                unfinished.extend(futures[future])
+                continue
+            except Exception as error:  # e.g. a report that does not pickle: a bug of ours
+                reason = f"{type(error).__name__}: {error}"
+                for index, path, _ in futures[future]:
+                    message = f"{path}: internal error: {reason}"
+                    reports[position[index]] = FileReport(path, errors=[message])
+                continue
+            timings.add(chunk_timings)
+            for index, report in done:
+                reports[position[index]] = report
+    if unfinished:
+        unfinished.sort(key=lambda item: item[0])
+        for index, report, chunk_timings in _isolate(unfinished, job):
+            reports[position[index]] = report
+            timings.add(chunk_timings)
+    assert all(report is not None for report in reports)
+    return Checked(reports, timings, workers)  # type: ignore[arg-type]
+
+
+def _isolate(items: Sequence[Item], job: Job) -> list[tuple[int, FileReport, Timings]]:
+    """After a worker died (a crash in native code, say): check the files it left unfinished
+    one at a time, each alone in a worker, so that a crash costs only the file that causes
+    it. When workers keep dying whatever the file (MAX_CRASHES in a row), the rest are not
+    checked."""
+    results = []
+    pool = None
+    crashes = 0
+    try:
+        for index, path, size in items:
+            if crashes >= MAX_CRASHES:
+                message = f"{path}: internal error: not checked: worker processes keep crashing"
+                results.append((index, FileReport(path, errors=[message]), Timings()))
+                continue
+            pool = pool or _pool(job, 1)
+            try:
+                done, timings = pool.submit(_check_chunk, [(index, path, size)]).result()
+            except BrokenProcessPool:
+                pool.shutdown()
+                pool = None
+                crashes += 1
+                message = f"{path}: internal error: the process checking this file crashed"
+                results.append((index, FileReport(path, errors=[message]), Timings()))
+                continue
+            crashes = 0
+            results.append((index, done[0][1], timings))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return results
+
+
+def _pool(job: Job, workers: int) -> ProcessPoolExecutor:
+    method = "fork" if sys.platform == "linux" else None
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_start_worker,
+        initargs=(job,),
+    )
+
+
+def _chunks(items: Sequence[Item], workers: int) -> list[list[Item]]:
+    """About CHUNKS_PER_WORKER chunks per worker, of about equal size in bytes, in the order
+    of the files; the biggest go first, so that the last ones to finish are small."""
+    sizes = [size for _, _, size in items]
+    budget = max(sum(sizes) // (workers * CHUNKS_PER_WORKER), 1)
+    chunks: list[tuple[int, list[Item]]] = []
+    current: list[Item] = []
+    filled = 0
+    for item, size in zip(items, sizes, strict=True):
+        current.append(item)
+        filled += size
+        if filled >= budget:
+            chunks.append((filled, current))
+            current, filled = [], 0
+    if current:
+        chunks.append((filled, current))
+    chunks.sort(key=lambda chunk: -chunk[0])
+    return [chunk for _, chunk in chunks]
