@@ -31,6 +31,10 @@ def lazy_import(name: str) -> ModuleType:
         raise ModuleNotFoundError(f"No module named {name!r}", name=name)
     loader = importlib.util.LazyLoader(spec.loader)
     spec.loader = loader
+    # What the import system leaves on the spec of a module it has loaded. Without it, every
+    # later `import libcst` (LibCST's parser runs some per call) takes the slow path of a
+    # module still being imported: parsing was 10-25% slower.
+    spec._initializing = False  # type: ignore[attr-defined]
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     loader.exec_module(module)

@@ -241,20 +241,20 @@ def _pool(job: Job, workers: int) -> ProcessPoolExecutor:
 
 
 def _chunks(items: Sequence[Item], workers: int) -> list[list[Item]]:
-    """About CHUNKS_PER_WORKER chunks per worker, of about equal size in bytes, in the order
-    of the files; the biggest go first, so that the last ones to finish are small."""
-    sizes = [size for _, _, size in items]
-    budget = max(sum(sizes) // (workers * CHUNKS_PER_WORKER), 1)
-    chunks: list[tuple[int, list[Item]]] = []
+    """About CHUNKS_PER_WORKER chunks per worker, of about equal size in bytes, the biggest
+    files first: the last chunks to finish are small, so the workers finish together, and the
+    biggest files (a LibCST tree takes about 500 times the file's size) are parsed one after
+    the other in one worker rather than at the same time in all of them."""
+    budget = max(sum(size for _, _, size in items) // (workers * CHUNKS_PER_WORKER), 1)
+    chunks: list[list[Item]] = []
     current: list[Item] = []
     filled = 0
-    for item, size in zip(items, sizes, strict=True):
+    for item in sorted(items, key=lambda item: -item[2]):
         current.append(item)
-        filled += size
+        filled += item[2]
         if filled >= budget:
-            chunks.append((filled, current))
+            chunks.append(current)
             current, filled = [], 0
     if current:
-        chunks.append((filled, current))
-    chunks.sort(key=lambda chunk: -chunk[0])
-    return [chunk for _, chunk in chunks]
+        chunks.append(current)
+    return chunks
