@@ -228,11 +228,17 @@ class FileModel:
 
     def local_class(self, expr: cst.BaseExpression, scope: Scope) -> cst.ClassDef | None:
         """The `class` statement of this file a name refers to, if bound exactly once."""
+        return self._only_binding(expr, scope, BindingKind.CLASS)  # type: ignore[return-value]
+
+    def _only_binding(
+        self, expr: cst.BaseExpression, scope: Scope, kind: BindingKind
+    ) -> cst.CSTNode | None:
+        """The node of a name's one binding, when it has exactly one and of this kind."""
         if not isinstance(expr, cst.Name):
             return None
         bindings = self.lookup(expr.value, scope) or []
-        if len(bindings) == 1 and bindings[0].kind is BindingKind.CLASS:
-            return bindings[0].node  # type: ignore[return-value]
+        if len(bindings) == 1 and bindings[0].kind is kind:
+            return bindings[0].node
         return None
 
     def ancestors(self, class_def: cst.ClassDef, depth: int = 0) -> set[str]:
@@ -331,12 +337,7 @@ class FileModel:
 
     def resolve_function(self, expr: cst.BaseExpression, scope: Scope) -> cst.FunctionDef | None:
         """The `def` a name refers to, when the name is bound to exactly one function."""
-        if not isinstance(expr, cst.Name):
-            return None
-        bindings = self.lookup(expr.value, scope) or []
-        if len(bindings) == 1 and bindings[0].kind is BindingKind.DEF:
-            return bindings[0].node  # type: ignore[return-value]
-        return None
+        return self._only_binding(expr, scope, BindingKind.DEF)  # type: ignore[return-value]
 
     def module_constant(self, name: cst.Name) -> cst.BaseExpression | None:
         """The value of a module-level name assigned exactly once."""
