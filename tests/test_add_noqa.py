@@ -12,7 +12,7 @@ from fastapi_lint.noqa import add_noqa
 
 HEADER = "from fastapi import FastAPI, HTTPException\n\napp = FastAPI()\n\n\n"
 # FAPI101, FAPI102 and FAPI401 on the decorator (line 6).
-ROUTE = HEADER + '@app.post("/x"){comment}\nasync def x():\n    return 1\n'
+ROUTE = HEADER + '@app.post("/x"){comment}\nasync def add(x: int):\n    return x\n'
 ROUTE_CODES = "FAPI101, FAPI102, FAPI401"
 # FAPI105 on the `return` line (line 9).
 RETURNED = (
@@ -102,7 +102,7 @@ def test_skips_lines_that_cannot_take_a_comment(run_cli, statement):
 
 
 def test_a_comment_inside_brackets_is_fine(run_cli):
-    source = HEADER + '@app.post(\n    "/x",\n)\nasync def x():\n    return 1\n'
+    source = HEADER + '@app.post(\n    "/x",\n)\nasync def add(x: int):\n    return x\n'
     path = write("a.py", source)
     add(run_cli, "a.py")
     assert path.read_text() == source.replace(

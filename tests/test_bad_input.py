@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROUTE = (
-    'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\nasync def x():\n    return 1\n'
+    'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\n'
+    "async def add(x: int):\n    return x\n"
 )
 ROUTE_CODES = ["FAPI101", "FAPI102", "FAPI401"]
 
@@ -152,7 +153,8 @@ def test_a_directory_named_like_a_python_file_is_walked_not_read(run_cli, tmp_pa
 
 
 def test_missing_path_is_fapi002_and_exit_1(run_cli, tmp_path):
-    (tmp_path / "good.py").write_text(ROUTE.replace("post", "get").replace("x():", "x() -> int:"))
+    good = ROUTE.replace("post", "get").replace("(x: int):", "(x: int) -> int:")
+    (tmp_path / "good.py").write_text(good)
     run = check(run_cli, "good.py", "missing.py")
     assert run.exit_code == 1
     assert [(n, c) for n, c, _, _ in rows(run)] == [

@@ -20,7 +20,7 @@ ROUTE = (
     '    """Doc."""\n'
     "    time.sleep(1)\n"
     "    time.sleep(1)\n"
-    "    return {}\n"
+    "    return locals()\n"
 )
 SOURCE = HEADER + ROUTE
 BASELINE = "baseline.json"
@@ -140,7 +140,7 @@ def test_fixed_findings_leave_stale_entries(run_cli):
 def test_identical_findings_on_identical_lines_are_told_apart_by_occurrence(run_cli):
     write("a.py", SOURCE)
     record(run_cli, "a.py")
-    three = SOURCE.replace("    return {}", "    time.sleep(1)\n    return {}")
+    three = SOURCE.replace("    return locals()", "    time.sleep(1)\n    return locals()")
     write("a.py", three)
     run = check(run_cli, "a.py")
     assert rows(run) == [("a.py", 13, "FAPI201")]  # the third one is new

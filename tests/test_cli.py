@@ -21,7 +21,8 @@ from .conftest import project
 # Triggers FAPI101 (no response model), FAPI102 (POST without status_code) and FAPI401
 # (no docstring), all reported at the decorator: row 3, columns 1 to 16 (end exclusive).
 ROUTE = (
-    'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\nasync def x():\n    return 1\n'
+    'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\n'
+    "async def add(x: int):\n    return x\n"
 )
 CLEAN = (
     "from fastapi import FastAPI\napp = FastAPI()\n"
@@ -31,7 +32,7 @@ CLEAN = (
 BLOCKING = (
     "import time\nfrom fastapi import FastAPI\napp = FastAPI()\n"
     "async def helper():\n    time.sleep(1); time.sleep(2)\n"
-    '@app.post("/y")\nasync def y():\n    return 1\n'
+    '@app.post("/y")\nasync def add_y(y):\n    return y\n'
 )
 LINE = re.compile(
     r"^(?P<path>[^:]+):(?P<row>\d+):(?P<column>\d+): (?P<code>FAPI\d{3}) (?P<message>.+)$"
@@ -321,13 +322,16 @@ def test_rules_as_json(run_cli):
     assert run.exit_code == 0
     rows = json.loads(run.stdout)
     assert [row["code"] for row in rows] == [rule.code for rule in ALL_RULES]
-    assert all(set(row) == {"code", "name", "default", "fixable", "summary"} for row in rows)
+    keys = {"code", "name", "default", "preview", "fixable", "fix_safety", "summary"}
+    assert all(set(row) == keys for row in rows)
     for row, rule in zip(rows, ALL_RULES, strict=True):
         assert row == {
             "code": rule.code,
             "name": rule.name,
             "default": rule.default_enabled,
+            "preview": rule.preview,
             "fixable": rule.fixable,
+            "fix_safety": rule.fix_safety,
             "summary": rule.summary(),
         }
     fapi201 = next(row for row in rows if row["code"] == "FAPI201")

@@ -10,9 +10,14 @@ from .conftest import project
 
 # Triggers FAPI101, FAPI102 and FAPI401 at row 3.
 ROUTE = (
-    'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\nasync def x():\n    return 1\n'
+    'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\n'
+    "async def add(x: int):\n    return x\n"
 )
-DELETE_ROUTE = ROUTE.replace("@app.post", "@app.delete")
+# Triggers FAPI102 (returns nothing: 204) at row 3.
+DELETE_ROUTE = (
+    'from fastapi import FastAPI\napp = FastAPI()\n@app.delete("/x")\n'
+    "async def remove(x: int):\n    print(x)\n"
+)
 ALL_ROUTE_CODES = ["FAPI101", "FAPI102", "FAPI401"]
 
 
@@ -105,8 +110,8 @@ def test_config_flag_with_a_plain_toml_file(run_cli, tmp_path):
         ("a.py", "FAPI102"),
         ("b.py", "FAPI102"),
     ]
-    (tmp_path / "lint.toml").write_text('[rules.FAPI102]\nmethods = ["POST"]\n')
-    assert ("b.py", "FAPI102") not in lint(run_cli, "--config", "lint.toml", cwd=tmp_path)
+    (tmp_path / "lint.toml").write_text('[rules.FAPI102]\ncreate-words = ["enroll"]\n')
+    assert ("a.py", "FAPI102") not in lint(run_cli, "--config", "lint.toml", cwd=tmp_path)
 
 
 # --- each key -------------------------------------------------------------------------------
@@ -276,13 +281,14 @@ def test_per_file_ignores_and_excludes_through_a_symlinked_project(run_cli, tmp_
     ]
 
 
-def test_rule_option_methods(run_cli, tmp_path):
+def test_rule_option_create_words(run_cli, tmp_path):
     project(tmp_path, {"post.py": ROUTE, "delete.py": DELETE_ROUTE})
-    assert ("delete.py", "FAPI102") in lint(run_cli, "--select", "FAPI102", cwd=tmp_path)
+    assert ("post.py", "FAPI102") in lint(run_cli, "--select", "FAPI102", cwd=tmp_path)
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.fastapi-lint.rules.FAPI102]\nmethods = ["post"]\n'
+        '[tool.fastapi-lint.rules.FAPI102]\ncreate-words = ["remove"]\n'
     )
-    assert lint(run_cli, "--select", "FAPI102", cwd=tmp_path) == [("post.py", "FAPI102")]
+    # `add` is no longer a create word; a DELETE that returns nothing still answers 204.
+    assert lint(run_cli, "--select", "FAPI102", cwd=tmp_path) == [("delete.py", "FAPI102")]
 
 
 def test_rule_option_extend_blocking_calls(run_cli, tmp_path):
@@ -315,6 +321,8 @@ def test_rule_option_extend_blocking_calls(run_cli, tmp_path):
         ('[tool.fastapi-lint.rules.FAPI102]\nmethod = ["POST"]\n', "unknown option `method`"),
         ('[tool.fastapi-lint.rules.FAPI102]\nmethods = ["FETCH"]\n', "`FETCH` is not one of"),
         ('[tool.fastapi-lint.rules.FAPI102]\nmethods = "POST"\n', "FAPI102"),
+        ('[tool.fastapi-lint.rules.FAPI102]\ncreate-words = "create"\n', "FAPI102"),
+        (config("preview = 1\n"), "`preview` must be true or false"),
         ('[tool.fastapi-lint.rules.FAPI201]\nextend-blocking-calls = "x.y"\n', "FAPI201"),
         ("[tool.fastapi-lint.rules]\nFAPI102 = 1\n", "FAPI102 must be a table"),
         (config('select = "FAPI1"\n'), "`select` must be a list of strings"),

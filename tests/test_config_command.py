@@ -25,7 +25,7 @@ per-file-ignores = { "tests/**" = ["FAPI1"] }
 fix = true
 
 [tool.fastapi-lint.rules.FAPI102]
-methods = ["post"]
+create-words = ["Create", "enroll"]
 """
 
 
@@ -59,13 +59,17 @@ def test_default_configuration_and_its_sources(run_cli, tmp_path: Path) -> None:
     assert f"exclude = {json.dumps(list(DEFAULT_EXCLUDES))}  # default" in lines
     assert "extend-exclude = []  # default" in lines
     assert "per-file-ignores = {}  # default" in lines
-    for key in ("fix", "unsafe-fixes", "force-exclude"):
+    for key in ("fix", "unsafe-fixes", "force-exclude", "preview"):
         assert f"{key} = false  # default" in lines
     assert "output-format = none  # default" in lines
     assert "baseline = none  # default" in lines
     for code in ALL_CODES:
         assert f"[rules.{code}]  # enabled: default" in lines
-    assert 'methods = ["POST", "DELETE"]  # default' in lines
+    assert (
+        'create-words = ["create", "add", "register", "new", "insert", "upload", "signup"]'
+        "  # default"
+    ) in lines
+    assert "methods = none  # default" in lines
     assert "extend-blocking-calls = []  # default" in lines
 
 
@@ -88,7 +92,7 @@ def test_values_from_pyproject_name_the_file(run_cli, project: Path) -> None:
     assert f"fix = true  # {path}" in lines
     assert "unsafe-fixes = false  # default" in lines
     assert f"[rules.FAPI102]  # enabled: {path}" in lines
-    assert f'methods = ["POST"]  # {path}' in lines  # as parsed: upper case
+    assert f'create-words = ["create", "enroll"]  # {path}' in lines  # as parsed: lower case
     assert f"[rules.FAPI201]  # disabled: {path}" in lines  # not selected
     assert f"[rules.FAPI401]  # disabled: {path}" in lines  # ignored
     assert "extend-blocking-calls = []  # default" in lines
@@ -117,7 +121,7 @@ def test_command_line_overrides_show_command_line(run_cli, project: Path) -> Non
     assert "[rules.FAPI201]  # enabled: command line" in lines
     assert "[rules.FAPI105]  # disabled: command line" in lines
     assert "[rules.FAPI401]  # disabled: command line" in lines  # the new select left it out
-    assert f'methods = ["POST"]  # {path}' in lines
+    assert f'create-words = ["create", "enroll"]  # {path}' in lines
 
 
 def test_json_output(run_cli, project: Path) -> None:
@@ -137,6 +141,7 @@ def test_json_output(run_cli, project: Path) -> None:
         "fix",
         "unsafe-fixes",
         "force-exclude",
+        "preview",
         "output-format",
         "baseline",
         "cache-dir",
@@ -158,7 +163,10 @@ def test_json_output(run_cli, project: Path) -> None:
         "enabled": {"value": True, "source": CLI_SOURCE},
         "options": {"extend-blocking-calls": {"value": [], "source": DEFAULT_SOURCE}},
     }
-    assert data["rules"]["FAPI102"]["options"] == {"methods": {"value": ["POST"], "source": path}}
+    assert data["rules"]["FAPI102"]["options"] == {
+        "create-words": {"value": ["create", "enroll"], "source": path},
+        "methods": {"value": None, "source": DEFAULT_SOURCE},
+    }
     assert data["rules"]["FAPI401"]["enabled"] == {"value": False, "source": path}
 
 
@@ -211,7 +219,7 @@ def test_load_settings_records_each_source(project: Path) -> None:
     assert sources["exclude"] == sources["unsafe-fixes"] == DEFAULT_SOURCE
     assert sources["enabled.FAPI101"] == path
     assert sources["enabled.FAPI301"] == CLI_SOURCE
-    assert sources["rules.FAPI102.methods"] == path
+    assert sources["rules.FAPI102.create-words"] == path
     assert sources["rules.FAPI201.extend-blocking-calls"] == DEFAULT_SOURCE
     explicit = load_settings(project / "pyproject.toml", cwd=project)
     assert explicit.sources["config-file"] == CLI_SOURCE

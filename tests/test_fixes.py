@@ -22,7 +22,7 @@ import libcst as cst
 import pytest
 
 from fastapi_lint import engine as engine_module
-from fastapi_lint.api import project_modules
+from fastapi_lint.semantic import ProjectModules
 from fastapi_lint.engine import Engine
 from fastapi_lint.fixes import FileChangedError, apply_fixes, write_atomically
 from fastapi_lint.rules import ALL_RULES
@@ -45,7 +45,7 @@ app = FastAPI()
 
 
 @app.post("/x")
-async def x() -> dict:
+async def create_x() -> dict:
     """Doc."""
     time.sleep(1)
     return HTTPException(404)
@@ -382,13 +382,15 @@ def test_rules_lists_the_fixable_rules(run_cli):
     run = run_cli("rules")
     assert run.exit_code == 0
     header, *rows = run.stdout.splitlines()
-    assert header.split()[:4] == ["code", "name", "default", "fixable"]
-    fixable = {row.split()[0]: row.split()[3] for row in rows}
-    for code in ("FAPI102", "FAPI105", "FAPI201", "FAPI501"):
-        assert fixable[code] == "yes", code
+    assert header.split()[:5] == ["code", "name", "default", "preview", "fix"]
+    fix = {row.split()[0]: row.split()[4] for row in rows}
+    for code in ("FAPI102", "FAPI201"):
+        assert fix[code] == "unsafe", code
+    for code in ("FAPI105", "FAPI501"):
+        assert fix[code] == "safe", code
     for code in ("FAPI101", "FAPI301", "FAPI401"):
-        assert fixable[code] == "no", code
-    assert fixable == {rule.code: "yes" if rule.fixable else "no" for rule in ALL_RULES}
+        assert fix[code] == "no", code
+    assert fix == {rule.code: rule.fix_safety or "no" for rule in ALL_RULES}
 
 
 # --- 3. JSON `fix` ------------------------------------------------------------------------
@@ -422,7 +424,7 @@ def test_json_fix_is_null_without_a_fix(run_cli, tmp_path):
     diagnostics = _json(run_cli, "--select", "FAPI101,FAPI201", "a.py")
     assert [d["code"] for d in diagnostics] == ["FAPI201"]
     assert diagnostics[0]["fix"] is None
-    route = '@app.get("/")\nasync def r():\n    pass\n'
+    route = '@app.get("/")\nasync def r(q):\n    return q\n'
     write(tmp_path / "b.py", "from fastapi import FastAPI\napp = FastAPI()\n" + route)
     unfixable = _json(run_cli, "--select", "FAPI101,FAPI401", "b.py")
     assert {d["code"] for d in unfixable} == {"FAPI101", "FAPI401"}
@@ -435,7 +437,7 @@ SINGLE_FIXES = {
     "FAPI102": (
         "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
         '@app.post(  # the route\n    "/x",  # the path\n    tags=["a"],\n)\n'
-        "async def x() -> dict:\n    return {}\n",
+        "async def create_x() -> dict:\n    return {}\n",
         "unsafe",
         "Add `status_code=201`",
     ),
@@ -661,18 +663,18 @@ NESTED = '''from fastapi import FastAPI, HTTPException
 app = FastAPI()
 
 
-async def endpoint() -> dict:
+async def add_endpoint() -> dict:
     return {}
 
 
 @app.get("/nested")
 async def nested() -> dict:
     """The FAPI102 fix lies inside the FAPI105 one."""
-    return HTTPException(400, detail=str(app.add_api_route("/x", endpoint, methods=["POST"])))
+    return HTTPException(400, detail=str(app.add_api_route("/x", add_endpoint, methods=["POST"])))
 
 
 @app.post("/both")
-async def both() -> dict:
+async def add_both() -> dict:
     """FAPI102 on the decorator, FAPI105 in the body."""
     return HTTPException(400)
 '''
@@ -686,7 +688,7 @@ NESTED_FIXED = (
 def test_overlapping_fixes_are_deferred_to_the_next_round(tmp_path):
     path = write(tmp_path / "a.py", NESTED)
     rules = [rule() for rule in ALL_RULES if rule.code in ("FAPI102", "FAPI105")]
-    engine = Engine(rules, project_modules([path], tmp_path))
+    engine = Engine(rules, ProjectModules())
     result = engine.check_file(path)
     fixes = [d.fix for d in result.diagnostics if d.fix is not None]
     assert len(fixes) == 4

@@ -52,9 +52,9 @@ class Item(BaseModel):
         orm_mode = True
 
 
-@app.get("/health")
-async def health():
-    return {"status": "ok"}
+@app.get("/items")
+async def list_items():
+    return [Item(name="x")]
 """
 # (path, line, column, code) of what the project above gets, in report order. FAPI105 and
 # FAPI501 have safe fixes, FAPI102 and FAPI201 unsafe ones; FAPI201 and FAPI105 are errors,
@@ -333,7 +333,8 @@ def test_grouped_lists_findings_under_their_file(run_cli, project):
     files = text.split("\n\n")
     assert files[0].splitlines() == [
         "app/main.py:",
-        "   8:1 FAPI102 Route `POST /items` does not set `status_code=`",
+        "   8:1 FAPI102 Route `POST /items` (`create_item`) creates a resource but answers 200: "
+        "set `status_code=201`",
         "  11:5 FAPI201 Blocking call `time.sleep` in async route `create_item` (POST /items)",
         "  18:5 FAPI105 [*] `HTTPException` is returned, not raised, in route `read_item` "
         "(GET /items/{item_id})",

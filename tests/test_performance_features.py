@@ -27,7 +27,8 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 CACHE = ".fastapi_lint_cache"
 ROUTE = (
-    'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\nasync def x():\n    return 1\n'
+    'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\n'
+    "async def add(x: int):\n    return x\n"
 )
 TAMPERED = "TAMPERED"
 
@@ -239,7 +240,7 @@ def test_editing_a_file_invalidates_its_entry(run_cli, tmp_path):
     sample_project(tmp_path)
     run_cli("check")
     tamper(tmp_path / CACHE)
-    (tmp_path / "routes/a.py").write_text(ROUTE.replace("return 1", "return 2"))
+    (tmp_path / "routes/a.py").write_text(ROUTE.replace("return x", "return -x"))
     run = run_cli("check", "--output-format", "concise", "--quiet")
     fresh = [line for line in run.stdout.splitlines() if line.startswith("routes/a.py")]
     assert fresh and not any(TAMPERED in line for line in fresh)
@@ -263,7 +264,7 @@ def test_configuration_changes_invalidate(run_cli, tmp_path, change, changed_fil
     project(
         tmp_path,
         {
-            "options.toml": '[rules.FAPI102]\nmethods = ["POST", "DELETE", "PUT"]\n',
+            "options.toml": '[rules.FAPI102]\ncreate-words = ["enroll"]\n',
             "blocking.toml": '[rules.FAPI201]\nextend-blocking-calls = ["x.y"]\n',
             "per-file.toml": '[per-file-ignores]\n"routes/*" = ["FAPI401"]\n',
         },

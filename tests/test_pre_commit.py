@@ -36,7 +36,7 @@ async def read_item(item_id: int) -> dict[str, int]:
         return HTTPException(status_code=404, detail="not found")
     return {"id": item_id}
 '''
-# Bad, unfixable code (FAPI101, FAPI102, FAPI401) that the hooks must not see: pre-commit
+# Bad, unfixable code (FAPI401: no docstring) that the hooks must not see: pre-commit
 # passes it by name, and only `--force-exclude` applies the excludes to named files.
 BAD_ROUTE = (
     'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\nasync def x():\n    pass\n'

@@ -9,7 +9,7 @@ import pytest
 HEADER = "from fastapi import FastAPI\napp = FastAPI()\n"
 # A route reported (FAPI101, FAPI102, FAPI401) at its decorator, line 3 of ROUTE.
 DECORATOR = '@app.post("/x")'
-ROUTE = HEADER + DECORATOR + "\nasync def x():\n    return 1\n"
+ROUTE = HEADER + DECORATOR + "\nasync def add(x: int):\n    return x\n"
 ROUTE_CODES = ["FAPI101", "FAPI102", "FAPI401"]
 
 
@@ -66,7 +66,7 @@ def test_case_insensitive(run_cli, tmp_path, comment):
 
 @pytest.mark.parametrize("comment", ["# noqa", "# NOQA", "#noqa", "# noqa  -- reviewed"])
 def test_blanket_noqa_silences_the_line(run_cli, tmp_path, comment):
-    source = with_comment(comment) + '@app.delete("/y")\nasync def y():\n    return 1\n'
+    source = with_comment(comment) + '@app.post("/y")\nasync def add_y(y):\n    return y\n'
     assert lint(run_cli, tmp_path, source) == [(6, code) for code in ROUTE_CODES]
 
 
@@ -78,9 +78,9 @@ def test_noqa_with_other_tools_codes_silences_nothing(run_cli, tmp_path):
 @pytest.mark.parametrize(
     "source",
     [
-        HEADER + "# noqa\n" + DECORATOR + "\nasync def x():\n    return 1\n",  # the line above
-        HEADER + DECORATOR + "\nasync def x():  # noqa\n    return 1\n",  # the def line
-        HEADER + DECORATOR + "\nasync def x():\n    return 1  # noqa\n",  # the body
+        HEADER + "# noqa\n" + DECORATOR + "\nasync def add(x):\n    return x\n",  # the line above
+        HEADER + DECORATOR + "\nasync def add(x: int):  # noqa\n    return x\n",  # the def line
+        HEADER + DECORATOR + "\nasync def add(x: int):\n    return x  # noqa\n",  # the body
     ],
     ids=["line-above", "def-line", "body"],
 )
@@ -90,9 +90,9 @@ def test_noqa_on_another_line_does_not_silence(run_cli, tmp_path, source):
 
 
 def test_noqa_applies_to_the_first_line_of_a_multiline_decorator(run_cli, tmp_path):
-    first = HEADER + '@app.post(  # noqa: FAPI101\n    "/x",\n)\nasync def x():\n    return 1\n'
+    first = HEADER + '@app.post(  # noqa: FAPI101\n    "/x",\n)\nasync def add(x):\n    return x\n'
     assert lint(run_cli, tmp_path, first) == [(3, "FAPI102"), (3, "FAPI401")]
-    last = HEADER + '@app.post(\n    "/x",\n)  # noqa: FAPI101\nasync def x():\n    return 1\n'
+    last = HEADER + '@app.post(\n    "/x",\n)  # noqa: FAPI101\nasync def add(x):\n    return x\n'
     # Not on the reported line: nothing is silenced, and the stale directive is itself reported.
     assert lint(run_cli, tmp_path, last) == [(3, code) for code in ROUTE_CODES] + [(5, "FAPI003")]
 
@@ -101,15 +101,15 @@ def test_noqa_codes_do_not_continue_on_the_next_line(run_cli, tmp_path):
     # The next line starts with something that looks like a code; it is not part of the noqa.
     source = (
         HEADER
-        + "async def x():\n    return 1\n"
-        + 'app.add_api_route("/x", x, methods=["POST"])  # noqa: FAPI101\n'
+        + "async def add(x: int):\n    return x\n"
+        + 'app.add_api_route("/x", add, methods=["POST"])  # noqa: FAPI101\n'
         + 'fapi102_note = "set later"\n'
     )
     assert lint(run_cli, tmp_path, source) == [(5, "FAPI102"), (5, "FAPI401")]
 
 
 def test_noqa_does_not_leak_between_routes(run_cli, tmp_path):
-    source = with_comment("# noqa: FAPI101") + '@app.post("/y")\nasync def y():\n    return 1\n'
+    source = with_comment("# noqa: FAPI101") + '@app.post("/y")\nasync def add(y):\n    return y\n'
     assert lint(run_cli, tmp_path, source) == [
         (3, "FAPI102"),
         (3, "FAPI401"),
@@ -122,7 +122,7 @@ def test_noqa_does_not_leak_between_routes(run_cli, tmp_path):
 # --- file level -----------------------------------------------------------------------------
 
 
-TWO_ROUTES = ROUTE + '@app.delete("/y")\nasync def y():\n    return 1\n'
+TWO_ROUTES = ROUTE + '@app.post("/y")\nasync def add_y(y):\n    return y\n'
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fastapi_lint.api import project_modules
+from fastapi_lint.semantic import ProjectModules
 from fastapi_lint.engine import Engine
 from fastapi_lint.rules import RULES_BY_CODE
 from fastapi_lint.suppression import Suppressions
@@ -22,7 +22,7 @@ CLEAN = (
     HEADER + '@app.get("/x"){comment}\nasync def x() -> dict:\n    """Doc."""\n    return {{}}\n'
 )
 # A POST route reported by FAPI101, FAPI102 and FAPI401 on its decorator (line 6).
-DIRTY = HEADER + '@app.post("/x"){comment}\nasync def x():\n    return 1\n'
+DIRTY = HEADER + '@app.post("/x"){comment}\nasync def add(x: int):\n    return x\n'
 WITH = ("--select", "FAPI003,FAPI101,FAPI102,FAPI401")
 
 
@@ -234,7 +234,7 @@ def test_the_rule_reports_only_through_the_engine(tmp_path):
     path = tmp_path / "a.py"
     path.write_text(CLEAN.format(comment="  # noqa: FAPI101"))
     rules = [RULES_BY_CODE[code]() for code in ("FAPI003", "FAPI101")]
-    result = Engine(rules, project_modules([path], tmp_path)).check_file(path)
+    result = Engine(rules, ProjectModules()).check_file(path)
     [diagnostic] = result.diagnostics
     assert (diagnostic.code, diagnostic.start.line, diagnostic.start.column) == ("FAPI003", 6, 17)
     assert diagnostic.source == ('@app.get("/x")  # noqa: FAPI101',)

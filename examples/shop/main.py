@@ -3,8 +3,9 @@
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from .routers import items
+from .routers import internal, items, reviews
 from .routers.orders import router as orders_router
+from .schemas import Order
 
 BACK_OFFICE_ORIGINS = ["https://admin.shop.example.com"]
 
@@ -21,9 +22,13 @@ app.add_middleware(
 
 app.include_router(items.router)
 app.include_router(orders_router)
+app.include_router(reviews.router)
+# Served under /internal, but hidden from the public OpenAPI schema and /docs
+app.include_router(internal.router, prefix="/internal", include_in_schema=False)
 
-# Clean: the back office sub-application only trusts its own origin
-back_office = FastAPI(title="Tiny Shop back office")
+# Clean: the back office sub-application only trusts its own origin; it publishes no
+# OpenAPI schema (openapi_url=None), so none of its routes is in a schema
+back_office = FastAPI(title="Tiny Shop back office", openapi_url=None)
 back_office.add_middleware(
     CORSMiddleware,
     allow_origins=BACK_OFFICE_ORIGINS,
@@ -31,6 +36,12 @@ back_office.add_middleware(
     allow_methods=["GET", "POST"],
 )
 app.mount("/admin", back_office)
+
+
+@back_office.get("/orders/pending")
+async def pending_orders() -> list[Order]:
+    """Orders waiting for a warehouse slot, for the back-office dashboard."""
+    return []
 
 
 @app.get("/health")

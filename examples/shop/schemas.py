@@ -38,3 +38,13 @@ class OrderRow(BaseModel):
     status: str
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class ReviewCreate(BaseModel):
+    stars: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=2000)
+
+
+class Review(ReviewCreate):
+    id: int
+    item_id: int

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,9 +28,11 @@ from fastapi_lint.discovery import Discovery, discover_files
 from fastapi_lint.fixes import FileChangedError
 from fastapi_lint.names import FASTAPI_MODULES
 from fastapi_lint.noqa import NoqaOutcome, add_noqa_to_file
+from fastapi_lint.project.build import build_index
+from fastapi_lint.project.index import Row
 from fastapi_lint.rule import triggered
 from fastapi_lint.semantic import ProjectModules
-from fastapi_lint.timings import CACHE, READ, Timings
+from fastapi_lint.timings import CACHE, INDEX, READ, Timings
 
 if TYPE_CHECKING:
     from fastapi_lint.runner import Item
@@ -56,6 +58,8 @@ class RunResult:
     # answered, processes that checked the others (1: this one), and the seconds spent.
     prefiltered: int = 0
     cache_hits: int = 0
+    routes_checked: int = 0  # routes the project index found in the linted files
+    apps_checked: int = 0  # apps that serve them
     workers: int = 0
     timings: Timings = field(default_factory=Timings)
     seconds: float = 0.0
@@ -101,17 +105,22 @@ def lint_paths(
     cache to use for a plain check (None: no cache)."""
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
+    run_timings = Timings()
     started = time.perf_counter()
     discovery = _discover(paths, settings)
-    project = project_modules(discovery.files, settings.root)
-    run = RunResult(files_checked=len(discovery.files))
+    with run_timings.phase(INDEX):
+        project = build_project(discovery.files, settings, cache_dir)
+    run = RunResult(files_checked=len(discovery.files), timings=run_timings)
+    run.routes_checked, run.apps_checked = _routes_and_apps(project, discovery.files)
     for missing in discovery.missing:
         message = "Cannot read file: No such file or directory"
         run.diagnostics.append(engine_diagnostic(missing, UNREADABLE_FILE, message))
     cache = None
     if cache_dir is not None and fix is None:
         with run.timings.phase(CACHE):
-            cache = Cache(cache_dir, settings.root, settings.rules, project.names)
+            cache = Cache(
+                cache_dir, settings.root, settings.rules, project.names, project.file_digest
+            )
     reports: list[FileReport | None] = [None] * len(discovery.files)
     pending: list[Item] = []  # what the engine must check
     for index, path in enumerate(discovery.files):
@@ -121,7 +130,7 @@ def lint_paths(
             except OSError:
                 data = None  # the engine reports why
             rules = settings.rules_for(path)
-            if data is not None and not triggered(rules, data):
+            if data is not None and not project.must_parse(path) and not triggered(rules, data):
                 reports[index] = FileReport(path)
                 run.prefiltered += 1
                 continue
@@ -149,6 +158,8 @@ def lint_paths(
     if cache is not None:
         with run.timings.phase(CACHE):
             problem = cache.save()
+            if project.index is not None:
+                project.index.save()
         if problem is not None:
             run.warnings.append(problem)
         run.cache_hits = cache.hits
@@ -195,7 +206,7 @@ def add_noqa_paths(paths: Sequence[str | Path], settings: Settings) -> NoqaRun:
     from fastapi_lint.engine import Engine  # imports LibCST
 
     discovery = _discover(paths, settings)
-    project = project_modules(discovery.files, settings.root)
+    project = build_project(discovery.files, settings, None)
     engine = Engine(settings.rules, project, settings.ignored_codes)
     run = NoqaRun()
     for path in discovery.files:
@@ -208,31 +219,54 @@ def add_noqa_paths(paths: Sequence[str | Path], settings: Settings) -> NoqaRun:
     return run
 
 
-def project_modules(files: Iterable[Path], root: Path) -> ProjectModules:
-    """Top-level names importable from the linted project: the packages and modules among
-    the linted files, and those at the root or in `root/src` (for single-file runs)."""
-    found: set[str] = set()
-    for path in files:
-        absolute = Path(os.path.abspath(path))
-        if absolute.is_relative_to(root):
-            found.update(part.split(".", 1)[0] for part in absolute.relative_to(root).parts)
-        else:
-            found.add(_top_level_package(absolute))
-    for base in (root, root / "src"):
-        try:
-            entries = os.listdir(base)
-        except OSError:
-            continue
-        found.update(name.removesuffix(".py") for name in entries if not name.startswith("."))
-    # Only names an import can spell: `notes.txt` at the root is none (and must not change
-    # the cache's key of every file).
-    return ProjectModules(sorted(name for name in found - FASTAPI_MODULES if name.isidentifier()))
+def build_project(
+    files: Sequence[Path], settings: Settings, cache_dir: Path | None
+) -> ProjectModules:
+    """The project's module names and index: every Python module under the project root
+    (with the configured excludes) and the linted files, summaries cached in `cache_dir`.
+    Without a project (no pyproject.toml nor .git: the root is only the current directory),
+    the index covers the linted files alone: a run from a home directory never walks it."""
+    project_files = _discover([settings.root], settings).files if _is_project(settings) else []
+    index = build_index(
+        sorted({*project_files, *files}, key=lambda path: path.parts),
+        settings.root,
+        source_roots=settings.src,
+        router_classes=settings.router_classes,
+        cache_dir=cache_dir,
+    )
+    names = index.top_level_names() - FASTAPI_MODULES
+    return ProjectModules(sorted(name for name in names if name.isidentifier()), index)
 
 
-def _top_level_package(path: Path) -> str:
-    """The outermost package holding a file outside the project root (or the module itself)."""
-    top = path.with_suffix("").name
-    directory = path.parent
-    while (directory / "__init__.py").is_file() and directory != directory.parent:
-        top, directory = directory.name, directory.parent
-    return top
+def _is_project(settings: Settings) -> bool:
+    root = settings.root
+    marked = (root / "pyproject.toml").is_file() or (root / ".git").exists()
+    return root.is_dir() and (marked or settings.config_file is not None)
+
+
+def _routes_and_apps(project: ProjectModules, files: Sequence[Path]) -> tuple[int, int]:
+    """How many routes of the linted files the index found, and in how many apps."""
+    if project.index is None:
+        return 0, 0
+    linted = {Path(os.path.abspath(path)) for path in files}
+    rows = [row for row in project.index.rows if row.file in linted and row.kind != "mount"]
+    routes = {(row.file, row.line, row.endpoint) for row in rows}
+    return len(routes), len({row.app for row in rows if row.app is not None})
+
+
+def route_table(
+    paths: Sequence[str | Path], settings: Settings, *, cache_dir: Path | None = None
+) -> list[Row]:
+    """The route table of the apps and routers found under `paths`: every row whose route,
+    or whose app, is defined in a file under them (the index covers the whole project)."""
+    discovery = _discover(paths, settings)
+    project = build_project(discovery.files, settings, cache_dir)
+    index = project.index
+    assert index is not None
+    index.save()
+    linted = {Path(os.path.abspath(path)) for path in discovery.files}
+    return [
+        row
+        for row in index.rows
+        if row.file in linted or (row.app is not None and index.app_file(row.app) in linted)
+    ]

@@ -7,7 +7,8 @@ besides the file: the version of fastapi-lint (and the size and modification tim
 source files, so that editing an editable install counts as an upgrade), LibCST's and
 Python's, and the enabled rules with their options. Each entry, by the file's path relative
 to the project root, holds a hash of the file's bytes, a hash of its context (the rules
-enabled for that file after `per-file-ignores`, and the project's module index) and the
+enabled for that file after `per-file-ignores`, the project's module names, and what its
+findings depend on in the project index: see `ProjectIndex.file_digest`) and the
 file's diagnostics without their path. An entry is served only when both hashes match.
 
 Diagnostics keep their fix as a title and an applicability, and the fix's text edits when the
@@ -32,7 +33,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,16 @@ def content_hash(data: bytes) -> str:
 class Cache:
     """The cache file of one configuration: looked up file by file, saved once per run."""
 
-    def __init__(self, directory: Path, root: Path, rules: Sequence[Rule], project: Iterable[str]):
+    def __init__(
+        self,
+        directory: Path,
+        root: Path,
+        rules: Sequence[Rule],
+        project: Iterable[str],
+        file_context: Callable[[Path], str] = lambda path: "",
+    ):
         self.directory = directory
+        self._file_context = file_context  # what a file's findings depend on in the index
         self.root = root
         self.file = directory / fastapi_lint.__version__ / f"{_settings_key(rules)}.json"
         self._project = content_hash("\0".join(sorted(project)).encode())
@@ -85,7 +94,9 @@ class Cache:
         entry = self._entries.get(relative_path(path, self.root))
         if not isinstance(entry, dict):
             return None
-        if entry.get("hash") != content_hash(data) or entry.get("context") != self._context(rules):
+        if entry.get("hash") != content_hash(data):
+            return None
+        if entry.get("context") != self._context(rules, path):
             return None
         try:
             if edits and not entry["edits"] and any(item[8] for item in entry["diagnostics"]):
@@ -109,7 +120,7 @@ class Cache:
         `edits`: their fixes' text edits were computed."""
         self._entries[relative_path(path, self.root)] = {
             "hash": digest,
-            "context": self._context(rules),
+            "context": self._context(rules, path),
             "edits": edits,
             "diagnostics": [_encode(diagnostic) for diagnostic in diagnostics],
         }
@@ -137,13 +148,13 @@ class Cache:
         self._changed = False
         return None
 
-    def _context(self, rules: Sequence[Rule]) -> str:
+    def _context(self, rules: Sequence[Rule], path: Path) -> str:
         codes = tuple(rule.code for rule in rules)
         context = self._contexts.get(codes)
         if context is None:
             context = content_hash(f"{','.join(codes)}\0{self._project}".encode())
             self._contexts[codes] = context
-        return context
+        return content_hash(f"{context}\0{self._file_context(path)}".encode())
 
 
 def _settings_key(rules: Sequence[Rule]) -> str:

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi_lint.discovery import DEFAULT_EXCLUDES
+from fastapi_lint.project.layout import find_root, search_start
 from fastapi_lint.report import OUTPUT_FORMATS
 from fastapi_lint.rule import OptionError, Rule
-from fastapi_lint.rules import ALL_RULES
+from fastapi_lint.rules import ALL_RULES, RULES_BY_CODE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,8 +25,16 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 SECTION = "fastapi-lint"
-_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
-_BOOLEAN_KEYS = ("fix", "unsafe-fixes", "force-exclude")
+_LIST_KEYS = (
+    "select",
+    "ignore",
+    "extend-select",
+    "exclude",
+    "extend-exclude",
+    "src",
+    "router-classes",
+)
+_BOOLEAN_KEYS = ("fix", "unsafe-fixes", "force-exclude", "preview")
 KNOWN_KEYS = frozenset(
     {
         *_LIST_KEYS,
@@ -70,6 +79,7 @@ class Settings:
     fix: bool = False  # `fix = true`: apply safe fixes, as --fix does
     unsafe_fixes: bool = False  # `unsafe-fixes = true`: include unsafe fixes
     force_exclude: bool = False  # `force-exclude = true`: excludes apply to explicit paths too
+    preview: bool = False  # `preview = true` or `--preview`: preview rules may be enabled
     output_format: str | None = None  # `output-format`; None: chosen by the command line
     baseline: Path | None = None  # `baseline = "path"`, relative to the config file's directory
     # `cache-dir = "path"`, relative to the config file's directory; None: DEFAULT_CACHE_DIR
@@ -81,6 +91,13 @@ class Settings:
     # (what decided whether rule CODE is on) and "rules.CODE.option" (each rule option).
     sources: Mapping[str, str] = field(default_factory=dict)
     layers: tuple[Selection, ...] = ()  # the rule selection layers: config file, command line
+    # `src = [...]`: source roots that name modules (as ruff's), besides the root and
+    # `root/src`; absolute paths.
+    src: tuple[Path, ...] = ()
+    # `router-classes = [...]`: qualified names of third-party APIRouter subclasses.
+    router_classes: tuple[str, ...] = ()
+    # For the user, not errors: deprecated options given, selections that enable nothing.
+    warnings: tuple[str, ...] = ()
 
     @property
     def effective_cache_dir(self) -> Path:
@@ -107,9 +124,14 @@ def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above `start` that has a [tool.fastapi-lint] table."""
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and SECTION in _read_toml(candidate).get("tool", {}):
+        if candidate.is_file() and has_section(candidate):
             return candidate
     return None
+
+
+def has_section(pyproject: Path) -> bool:
+    """Whether a pyproject.toml has a [tool.fastapi-lint] table."""
+    return SECTION in _read_toml(pyproject).get("tool", {})
 
 
 def load_settings(
@@ -117,39 +139,56 @@ def load_settings(
     cli: Selection = Selection(),
     *,
     cwd: Path | None = None,
+    preview: bool | None = None,
+    paths: Sequence[str | Path] = (),
 ) -> Settings:
-    """Settings from `config_file` (or the discovered one) with the CLI layered on top."""
+    """Settings from `config_file` (or the discovered one) with the CLI layered on top;
+    `preview` is `--preview` (True) or `--no-preview` (False), None when not given."""
     cwd = cwd or Path.cwd()
     config_source = CLI_SOURCE if config_file is not None else DEFAULT_SOURCE
     if config_file is None:
-        config_file = find_config(cwd)
+        root, config_file = find_root(search_start(paths, _absolute(cwd)))
+    else:
+        root = config_file.parent
     table = _section(config_file) if config_file is not None else {}
     _check_keys(table, config_file)
-    root = config_file.parent if config_file is not None else cwd
     file_layer = Selection(
         select=_strings(table, "select", config_file) if "select" in table else None,
         ignore=_strings(table, "ignore", config_file),
         extend_select=_strings(table, "extend-select", config_file),
     )
     layers = [file_layer, cli]
-    enabled = resolve_selection(layers)
+    in_preview = _boolean(table, "preview", config_file) if preview is None else preview
+    enabled = resolve_selection(layers, preview=in_preview)
     sources = _sources(table, config_file, config_source, layers)
+    if preview is not None:
+        sources["preview"] = CLI_SOURCE
+    if not in_preview:  # the preview switch, wherever it was set, keeps preview rules off
+        sources.update({f"enabled.{r.code}": sources["preview"] for r in ALL_RULES if r.preview})
+    rules = _instantiate(enabled, table.get("rules", {}), config_file)
     return Settings(
         root=_absolute(root),
         config_file=config_file,
-        rules=_instantiate(enabled, table.get("rules", {}), config_file),
+        rules=rules,
         exclude=_strings(table, "exclude", config_file) if "exclude" in table else None,
         extend_exclude=_strings(table, "extend-exclude", config_file),
         per_file_ignores=_per_file_ignores(table.get("per-file-ignores", {}), config_file),
         fix=_boolean(table, "fix", config_file),
         unsafe_fixes=_boolean(table, "unsafe-fixes", config_file),
         force_exclude=_boolean(table, "force-exclude", config_file),
+        preview=in_preview,
         output_format=_output_format(table, config_file),
         baseline=_path(table, "baseline", config_file, root),
         cache_dir=_path(table, "cache-dir", config_file, root),
+        src=tuple(_absolute(root / entry) for entry in _strings(table, "src", config_file)),
+        router_classes=_strings(table, "router-classes", config_file),
         raw=table,
         sources=sources,
         layers=tuple(layers),
+        warnings=(
+            *_inert_selections(layers, in_preview),
+            *_deprecations(table.get("rules", {}), config_file),
+        ),
     )
 
 
@@ -200,9 +239,12 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "fix": entry("fix", settings.fix),
         "unsafe-fixes": entry("unsafe-fixes", settings.unsafe_fixes),
         "force-exclude": entry("force-exclude", settings.force_exclude),
+        "preview": entry("preview", settings.preview),
         "output-format": entry("output-format", settings.output_format),
         "baseline": entry("baseline", settings.baseline),
         "cache-dir": entry("cache-dir", settings.effective_cache_dir),
+        "src": entry("src", settings.src),
+        "router-classes": entry("router-classes", settings.router_classes),
     }
     instances = {rule.code: rule for rule in settings.rules}
     configured = settings.raw.get("rules", {})
@@ -272,12 +314,38 @@ def _sources(
     return sources
 
 
-def resolve_selection(layers: Sequence[Selection]) -> list[type[Rule]]:
+def resolve_selection(layers: Sequence[Selection], *, preview: bool = False) -> list[type[Rule]]:
     """Enabled rules after each layer, as ruff does: a layer's `select` replaces the set,
     then within the layer the most specific selector (of `select`, `extend-select` and
-    `ignore`) wins and `ignore` wins ties."""
+    `ignore`) wins and `ignore` wins ties. Preview rules only in preview mode, even when
+    selected by their exact code (as in ruff)."""
     decided = _decide(layers)
-    return [rule for rule in ALL_RULES if decided[rule.code][0]]
+    return [rule for rule in ALL_RULES if decided[rule.code][0] and (preview or not rule.preview)]
+
+
+def _inert_selections(layers: Sequence[Selection], preview: bool) -> list[str]:
+    """ruff's warning for a `select`/`extend-select` entry that matches only preview rules
+    while preview mode is off: it enables nothing."""
+    if preview:
+        return []
+    selectors = (s for layer in layers for s in (*(layer.select or ()), *layer.extend_select))
+    inert = [s for s in selectors if all(RULES_BY_CODE[c].preview for c in expand_selector(s))]
+    return [
+        f"Selection `{selector}` has no effect because preview is not enabled."
+        for selector in dict.fromkeys(inert)
+    ]
+
+
+def _deprecations(options: Mapping[str, Any], config_file: Path | None) -> list[str]:
+    """A warning per deprecated rule option given (the tables are validated already)."""
+    where = f"{_name(config_file)}: [tool.{SECTION}.rules"
+    return [
+        f"{where}.{code}] `{option.name}` is deprecated and will be removed in the next "
+        f"release: {option.deprecated}"
+        for code, table in options.items()
+        for option in RULES_BY_CODE[code].options
+        if option.deprecated is not None and option.name in table
+    ]
 
 
 def _decide(layers: Sequence[Selection]) -> dict[str, tuple[bool, int | None]]:

@@ -15,19 +15,30 @@ from fastapi_lint.rules import ALL_RULES
 
 def render_page(rule: type[Rule]) -> str:
     default = "on" if rule.default_enabled else "off"
-    fix = "available" if rule.fixable else "not available"
+    fix = f"available ({rule.fix_safety})" if rule.fixable else "not available"
     header = f"# {rule.name} ({rule.code})\n\nEnabled by default: {default}. Fix: {fix}.\n\n"
+    if rule.preview:
+        header += (
+            "This rule is in preview: it may still change, and it runs only in preview mode "
+            "(`--preview`, or `preview = true` in the configuration).\n\n"
+        )
     return header + rule.documentation() + "\n"
 
 
 def rules_table() -> str:
     """The README's rule table (Markdown), one row per rule."""
-    rows = ["| Code | Name | Default | Fix | Summary |", "| --- | --- | --- | --- | --- |"]
+    rows = [
+        "| Code | Name | Default | Preview | Fix | Summary |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for rule in ALL_RULES:
         default = "on" if rule.default_enabled else "off"
-        fix = "yes" if rule.fixable else "no"
+        preview = "yes" if rule.preview else "no"
+        fix = rule.fix_safety if rule.fixable else "no"
         link = f"[{rule.code}](rules/{rule.code}.md)"
-        rows.append(f"| {link} | `{rule.name}` | {default} | {fix} | {rule.summary()} |")
+        rows.append(
+            f"| {link} | `{rule.name}` | {default} | {preview} | {fix} | {rule.summary()} |"
+        )
     return "\n".join(rows) + "\n"
 
 

@@ -105,7 +105,7 @@ class Engine:
         rules = self._rules_for(path)
         with self.timings.phase(READ):
             # The byte-level guard: most files of a project never need a parse.
-            if not triggered(rules, data):
+            if not triggered(rules, data) and not self.project.must_parse(path):
                 return FileResult(path, [])
             decoded = _decode(data)
             too_deep = not isinstance(decoded, Exception) and _nested_too_deeply(data)
@@ -192,7 +192,7 @@ class Engine:
         assert result.module is not None and result.text is not None
         timings = self.timings
         with timings.phase(MODEL):
-            model = FileModel(result.module, self.project)
+            model = FileModel(result.module, self.project, result.path)
         findings: list[tuple[Rule, Finding]] = []
         for rule in rules:
             with timings.phase(rule.code):

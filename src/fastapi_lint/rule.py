@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from fastapi_lint.diagnostics import Severity
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the registry imports this module: it must not load LibCST
     from fastapi_lint.semantic import FileModel
 
 DOCS_URL = "https://github.com/fastapi-lint/fastapi-lint/blob/main/rules/{code}.md"
+FixSafety = Literal["safe", "unsafe", "sometimes"]
 
 
 class OptionError(ValueError):
@@ -29,6 +30,9 @@ class Option:
     description: str
     # Returns the normalised value or raises OptionError.
     parse: Callable[[Any], Any]
+    # Set on an option kept for a release after it was replaced: what replaced it. Giving a
+    # deprecated option still works, with a warning.
+    deprecated: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,11 @@ class Rule:
     name: ClassVar[str]
     severity: ClassVar[Severity] = Severity.WARNING
     default_enabled: ClassVar[bool] = True
+    # Unstable: enabled only in preview mode (`--preview`, `preview = true`), as in ruff.
+    preview: ClassVar[bool] = False
     fixable: ClassVar[bool] = False  # True when some of its findings carry a fix
+    # The applicability of its fixes when fixable: all safe, all unsafe, or some of each.
+    fix_safety: ClassVar[FixSafety | None] = None
     # A file is parsed for this rule only if its bytes contain one of these.
     triggers: ClassVar[tuple[bytes, ...]] = (b"fastapi",)
     options: ClassVar[tuple[Option, ...]] = ()

@@ -12,12 +12,18 @@ import builtins
 import dataclasses
 import enum
 import re
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi_lint import names
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.names import canonical
+
+if TYPE_CHECKING:
+    from fastapi_lint.project.index import ProjectIndex, Row
 
 # Marks an object imported from another module of the linted project (maybe a router).
 LOCAL_IMPORT = "<project-import>"
@@ -87,6 +93,35 @@ class Route:
     handler: cst.FunctionDef | None  # None when defined elsewhere or not resolvable
     scope: Scope  # where the decorator or call is evaluated
     prefix: str = ""  # the router's literal `prefix=`, when it is built in this file
+    # The route's lines in the project's route table: one per app and full path (app None
+    # when no app serves it). Empty when the project index does not know the file.
+    rows: Sequence[Row] = ()
+
+    @property
+    def context_in_schema(self) -> bool | None:
+        """Whether the routers, `include_router` calls and apps that serve the route keep it
+        in the OpenAPI schema: False when all of them hide it (`APIRouter(include_in_schema=
+        False)`, `include_router(..., include_in_schema=False)`, `FastAPI(openapi_url=None)`),
+        None when an expression decides it."""
+        states = {row.in_schema for row in self.rows} or {True}
+        return True if True in states else None if None in states else False
+
+    @property
+    def full_paths(self) -> list[str]:
+        """The paths the apps serve the route at (router prefixes included), else the path
+        on its router."""
+        served = [row.path for row in self.rows if row.app is not None]
+        return list(dict.fromkeys(served or [row.path for row in self.rows]))
+
+    @property
+    def in_schema(self) -> bool | None:
+        """Whether the route appears in the OpenAPI schema: False when hidden at any level
+        (the route itself, its router, an `include_router` call, the app), None when an
+        expression (a setting, a conditional) decides it."""
+        own = self.keyword_value("include_in_schema")
+        if own is not None and not is_true(own):
+            return False if is_false(own) else None
+        return self.context_in_schema
 
     @property
     def has_unknown_keywords(self) -> bool:
@@ -98,8 +133,13 @@ class Route:
         return self.handler.name.value if self.handler is not None else None
 
     def describe(self) -> str:
-        """`GET /items/{id}` style label for messages, with the router's prefix."""
+        """`GET /items/{id}` style label for messages: the full path an app serves it at
+        (the first, and `(+N more)` when there are several)."""
         methods = "|".join(sorted(self.methods)) if self.methods else "?"
+        paths = self.full_paths
+        if paths:
+            more = f" (+{len(paths) - 1} more)" if len(paths) > 1 else ""
+            return f"{methods} {paths[0] or repr(paths[0])}{more}"
         path = self.prefix + self.path if self.path is not None else f"{self.prefix}?"
         return f"{methods} {path or repr(path)}"
 
@@ -117,10 +157,36 @@ class FunctionInfo:
 
 
 class ProjectModules:
-    """Which absolute module names belong to the linted project (built once per run)."""
+    """Which absolute module names belong to the linted project, and the project index
+    (built once per run)."""
 
-    def __init__(self, top_level_names: Sequence[str] = ()) -> None:
+    def __init__(
+        self, top_level_names: Sequence[str] = (), index: ProjectIndex | None = None
+    ) -> None:
         self._names = frozenset(top_level_names)
+        self.index = index
+
+    def module_key(self, path: Path | None) -> str | None:
+        if path is None or self.index is None:
+            return None
+        info = self.index.module_for(Path(os.path.abspath(path)))
+        return info.key if info is not None else None
+
+    def rows_for_route(self, key: tuple[str, str, str]) -> Sequence[Row]:
+        return self.index.rows_for_route(key) if self.index is not None else ()
+
+    def must_parse(self, path: Path) -> bool:
+        """Files that register routes on the project's apps and routers are parsed even when
+        they never name fastapi (the byte prefilter cannot see them)."""
+        if self.index is None:
+            return False
+        return Path(os.path.abspath(path)) in self.index.registering_files()
+
+    def file_digest(self, path: Path) -> str:
+        """What a file's findings depend on in the project index (for the result cache)."""
+        if self.index is None:
+            return ""
+        return self.index.file_digest(Path(os.path.abspath(path)))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -133,9 +199,12 @@ class ProjectModules:
 class FileModel:
     """Facts about one module, and the resolution helpers rules use."""
 
-    def __init__(self, module: cst.Module, project: ProjectModules) -> None:
+    def __init__(
+        self, module: cst.Module, project: ProjectModules, path: Path | None = None
+    ) -> None:
         self.module = module
         self.project = project
+        self.module_key = project.module_key(path)  # its name in the project index
         self.module_scope = Scope("module", module, None)
         self.calls: list[CallSite] = []
         self.functions: dict[cst.FunctionDef, FunctionInfo] = {}
@@ -285,16 +354,17 @@ class FileModel:
 
     # -- FastAPI objects -----------------------------------------------------------------
 
-    def is_app_or_router(self, expr: cst.BaseExpression, scope: Scope, call: cst.Call) -> bool:
-        """True when `expr` is provably a FastAPI app or APIRouter.
+    def is_app_or_router(self, expr: cst.BaseExpression, scope: Scope) -> bool:
+        """True when this file alone proves `expr` is a FastAPI app or APIRouter (objects
+        built in other modules are known from the project index: see `_index_rows`)."""
+        return self.object_kind(expr, scope) in (names.FASTAPI_APP, names.API_ROUTER)
 
-        A name imported from another module of the project counts when this file imports
-        fastapi and the call's path is a string literal (routers are often built elsewhere).
-        """
-        kind = self.object_kind(expr, scope)
-        if kind in (names.FASTAPI_APP, names.API_ROUTER):
-            return True
-        return kind == LOCAL_IMPORT and self.imports_fastapi and _has_string_path(call)
+    def _index_rows(self, scope: Scope, discriminator: str) -> Sequence[Row]:
+        """The project index's rows for a route registered in `scope` (see `Row.route_key`)."""
+        if self.module_key is None:
+            return ()
+        key = (self.module_key, scope_qualname(scope), discriminator)
+        return self.project.rows_for_route(key)
 
     def function_info(self, node: cst.FunctionDef) -> FunctionInfo | None:
         return self.functions.get(node)
@@ -349,19 +419,21 @@ class FileModel:
     def _finish(self) -> None:
         """Post-traversal facts: routes declared by decorators or calls, and dependencies."""
         for info in self.functions.values():
-            for decorator in info.node.decorators:
-                route = self._decorator_route(decorator, info)
+            for position, decorator in enumerate(info.node.decorators):
+                route = self._decorator_route(decorator, position, info)
                 if route is not None:
                     info.routes.append(route)
                     self.routes.append(route)
-        self.routes.extend(self._added_routes())
+        self.routes.extend(self._called_routes())
         for site in self.calls_to(names.DEPENDS, names.SECURITY):
             target = _argument(site.call, 0, "dependency")
             function = self.resolve_function(target, site.scope) if target else None
             if function is not None and function in self.functions:
                 self.functions[function].is_dependency = True
 
-    def _decorator_route(self, decorator: cst.Decorator, info: FunctionInfo) -> Route | None:
+    def _decorator_route(
+        self, decorator: cst.Decorator, position: int, info: FunctionInfo
+    ) -> Route | None:
         call = decorator.decorator
         if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
             return None
@@ -370,21 +442,36 @@ class FileModel:
             return None
         outer = info.scope.parent
         assert outer is not None
-        if not self.is_app_or_router(call.func.value, outer, call):
+        rows = self._index_rows(info.scope, f"@{position}")
+        if not rows and not self.is_app_or_router(call.func.value, outer):
             return None
         methods = frozenset({verb.upper()}) if verb != names.API_ROUTE else _methods(call)
-        return self._route(decorator, call, methods, info.node, outer)
+        return self._route(decorator, call, methods, info.node, outer, rows)
 
-    def _added_routes(self) -> Iterator[Route]:
-        for site in self.calls:
+    def _called_routes(self) -> Iterator[Route]:
+        """`router.add_api_route(path, endpoint, ...)` and `app.get(path)(endpoint)`."""
+        # In source order (the traversal records later siblings first): a handler registered
+        # twice is reported on its first registration.
+        for site in reversed(self.calls):
             func = site.call.func
-            if not (isinstance(func, cst.Attribute) and func.attr.value == names.ADD_API_ROUTE):
+            if isinstance(func, cst.Attribute) and func.attr.value == names.ADD_API_ROUTE:
+                call, verb, endpoint = site.call, names.API_ROUTE, _argument(site.call, 1, "endpoint")
+                methods = _methods(call)
+            elif (
+                isinstance(func, cst.Call)
+                and isinstance(func.func, cst.Attribute)
+                and func.func.attr.value in names.HTTP_METHOD_DECORATORS
+            ):
+                call, verb, endpoint = func, func.func.attr.value, _argument(site.call, 0, "")
+                methods = frozenset({verb.upper()})
+            else:
                 continue
-            if not self.is_app_or_router(func.value, site.scope, site.call):
+            assert isinstance(call.func, cst.Attribute)
+            rows = self._index_rows(site.scope, f"{verb}:{_last_name(endpoint)}")
+            if not rows and not self.is_app_or_router(call.func.value, site.scope):
                 continue
-            endpoint = _argument(site.call, 1, "endpoint")
             handler = self.resolve_function(endpoint, site.scope) if endpoint else None
-            route = self._route(site.call, site.call, _methods(site.call), handler, site.scope)
+            route = self._route(site.call, call, methods, handler, site.scope, rows)
             if handler is not None and handler in self.functions:
                 self.functions[handler].routes.append(route)
             yield route
@@ -396,6 +483,7 @@ class FileModel:
         methods: frozenset[str] | None,
         handler: cst.FunctionDef | None,
         scope: Scope,
+        rows: Sequence[Row] = (),
     ) -> Route:
         assert isinstance(call.func, cst.Attribute)
         path = _argument(call, 0, "path")
@@ -409,6 +497,7 @@ class FileModel:
             handler=handler,
             scope=scope,
             prefix=self._router_prefix(call.func.value, scope),
+            rows=rows,
         )
 
     def _router_prefix(self, receiver: cst.BaseExpression, scope: Scope) -> str:
@@ -443,9 +532,25 @@ def _methods(call: cst.Call) -> frozenset[str] | None:
     return frozenset({"GET"})
 
 
-def _has_string_path(call: cst.Call) -> bool:
-    path = _argument(call, 0, "path")
-    return isinstance(path, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString)
+def _last_name(expr: cst.BaseExpression | None) -> str:
+    """`handler` for `handler` or `self.handler`, as the project index names an endpoint."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return ""
+
+
+def scope_qualname(scope: Scope) -> str:
+    """`Class.method` for code in a method: the functions and classes holding a scope, as
+    the project index names scopes ("" for the module)."""
+    parts = []
+    current: Scope | None = scope
+    while current is not None and current.kind != "module":
+        if current.kind in ("function", "class"):
+            parts.append(current.node.name.value)  # type: ignore[attr-defined]
+        current = current.parent
+    return ".".join(reversed(parts))
 
 
 def string_value(expr: cst.BaseExpression | None) -> str | None:

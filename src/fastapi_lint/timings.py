@@ -13,6 +13,7 @@ from types import TracebackType
 PHASES = ("read", "parse", "model", "positions", "suppression", "fixes")
 READ, PARSE, MODEL, POSITIONS, SUPPRESSION, FIXES = PHASES
 CACHE = "cache"  # looking results up and storing them (in the main process)
+INDEX = "index"  # building the project index (in the main process)
 
 
 @dataclass

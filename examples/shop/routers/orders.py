@@ -1,4 +1,4 @@
-"""Order endpoints: place, refund and export orders."""
+"""Order endpoints: place, return and export orders."""
 
 from fastapi import APIRouter as Router
 from fastapi import Depends, status
@@ -12,12 +12,12 @@ router = Router(prefix="/orders", tags=["orders"], dependencies=[Depends(slow_do
 _ORDERS: dict[int, Order] = {}
 
 
-# FAPI102: api_route answering POST without status_code=
-@router.api_route("/{order_id}/refund", methods=["POST"])
-async def refund_order(order_id: int) -> Order:
-    """Refund a paid order and mark it as refunded."""
+# FAPI102: api_route creating something (a return) with the default 200, not 201
+@router.api_route("/{order_id}/returns", methods=["POST"])
+async def create_return(order_id: int) -> Order:
+    """Open a return for a delivered order and mark the order as returned."""
     order = _ORDERS[order_id]
-    order.status = "refunded"
+    order.status = "returned"
     return order
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from fastapi_lint.rule import Rule
+from fastapi_lint.rules.async_session_not_awaited import AsyncSessionNotAwaited
 from fastapi_lint.rules.blocking_call_in_async_function import BlockingCallInAsyncFunction
 from fastapi_lint.rules.cors_wildcard_origin import CorsWildcardOrigin
+from fastapi_lint.rules.cpu_bound_call_in_async_function import CpuBoundCallInAsyncFunction
 from fastapi_lint.rules.http_exception_returned import HttpExceptionReturned
 from fastapi_lint.rules.missing_response_model import MissingResponseModel
 from fastapi_lint.rules.missing_status_code import MissingStatusCode
 from fastapi_lint.rules.pydantic_v1_config_class import PydanticV1ConfigClass
+from fastapi_lint.rules.sync_session_in_async_function import SyncSessionInAsyncFunction
 from fastapi_lint.rules.undocumented_route import UndocumentedRoute
 from fastapi_lint.rules.unused_noqa import UnusedNoqa
 
@@ -18,6 +21,9 @@ ALL_RULES: tuple[type[Rule], ...] = (
     MissingStatusCode,
     HttpExceptionReturned,
     BlockingCallInAsyncFunction,
+    SyncSessionInAsyncFunction,
+    AsyncSessionNotAwaited,
+    CpuBoundCallInAsyncFunction,
     CorsWildcardOrigin,
     UndocumentedRoute,
     PydanticV1ConfigClass,

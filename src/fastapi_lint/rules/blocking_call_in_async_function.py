@@ -2,71 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_lint.blocking import BLOCKING_CALLS, FAPI201, FILE_WRAPPERS
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix, RequiredImport
 from fastapi_lint.lazy import libcst as cst
+from fastapi_lint.receivers import Receivers, executing_async_function, receivers
 from fastapi_lint.rule import Finding, Option, OptionError, Rule, string_list
-from fastapi_lint.semantic import CallSite, FileModel
-
-_HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
-
-# Qualified names of calls that block the calling thread.
-BLOCKING_CALLS = frozenset(
-    {
-        "time.sleep",
-        *(f"requests.{verb}" for verb in _HTTP_VERBS),
-        *(f"requests.api.{verb}" for verb in _HTTP_VERBS),
-        *(f"httpx.{verb}" for verb in _HTTP_VERBS),
-        "httpx.stream",
-        "urllib.request.urlopen",
-        "urllib.request.urlretrieve",
-        "urllib3.request",
-        "builtins.open",
-        "builtins.input",
-        "io.open",
-        *(
-            f"subprocess.{name}"
-            for name in ("run", "call", "check_call", "check_output", "getoutput",
-                         "getstatusoutput", "Popen")
-        ),
-        "os.system",
-        "os.popen",
-        *(f"os.{name}" for name in ("wait", "wait3", "wait4", "waitid", "waitpid")),
-        *(f"os.{name}" for name in ("spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnv",
-                                     "spawnve", "spawnvp", "spawnvpe", "posix_spawn",
-                                     "posix_spawnp")),
-        *(
-            f"socket.{name}"
-            for name in ("create_connection", "getaddrinfo", "gethostbyname",
-                         "gethostbyname_ex", "gethostbyaddr", "getfqdn", "getnameinfo")
-        ),
-        *(f"shutil.{name}" for name in ("copy", "copy2", "copyfile", "copyfileobj",
-                                         "copytree", "move", "rmtree")),
-        "psycopg2.connect",
-        "psycopg.connect",
-        "sqlite3.connect",
-        "pymysql.connect",
-        "MySQLdb.connect",
-        "pymongo.MongoClient",
-        "redis.Redis",
-        "redis.StrictRedis",
-        "redis.from_url",
-        "redis.Redis.from_url",
-    }
-)  # fmt: skip
-
-# Methods that block when called on an instance of these classes.
-BLOCKING_METHODS: dict[str, frozenset[str]] = {
-    "requests.Session": frozenset({*_HTTP_VERBS, "send"}),
-    "requests.session": frozenset({*_HTTP_VERBS, "send"}),
-    "httpx.Client": frozenset({*_HTTP_VERBS, "send", "stream"}),
-    "urllib3.PoolManager": frozenset({"request", "urlopen"}),
-    "socket.socket": frozenset(
-        {"connect", "accept", "recv", "recv_into", "recvfrom", "send", "sendall", "sendto"}
-    ),
-    "socket.create_connection": frozenset({"recv", "recv_into", "send", "sendall"}),
-    "pathlib.Path": frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "open"}),
-}
+from fastapi_lint.semantic import CallSite, FileModel, Scope
 
 
 def _qualified_names(value: object) -> tuple[str, ...]:
@@ -83,12 +25,35 @@ class BlockingCallInAsyncFunction(Rule):
     ## What it does
     Checks for calls to known blocking APIs made directly inside an `async def`: a route, a
     dependency, or any other coroutine function. Blocking APIs include `time.sleep`,
-    `requests`, module-level `httpx` calls and sync `httpx.Client` methods,
-    `urllib.request.urlopen`, `urllib3`, the builtin `open()` and `input()`, `subprocess`,
-    `os.system`/`os.popen`/`os.wait*`, blocking `socket` calls, `shutil` copies and moves, and
-    sync database drivers (`psycopg2.connect`, `sqlite3.connect`, `pymysql.connect`,
-    `pymongo.MongoClient`, `redis.Redis`). Names are resolved through imports, so
-    `from time import sleep` and `import requests as rq` are recognised.
+    `requests`, module-level `httpx` (and `httpx2`) calls, `urllib.request.urlopen`,
+    `urllib3`, the builtin `open()` (also `io.open_code`, `os.fdopen`) and `input()`,
+    `subprocess`, `os.system`/`os.popen`/`os.spawn*`/`os.wait*`, directory listings
+    (`os.listdir`, `os.scandir`, `os.walk`, `glob.glob`), blocking `socket` calls, `shutil`
+    copies, moves and deletes, and sync database drivers that connect when called
+    (`psycopg2.connect`, `sqlite3.connect`, `pymysql.connect`). Names are resolved through
+    imports, so `from time import sleep` and `import requests as rq` are recognised.
+
+    It also checks method calls on objects of a known synchronous type:
+
+    - `httpx.Client`/`httpx2.Client` and `requests.Session` requests (`get`, `post`, ...,
+      `request`, `send`, `stream`), `urllib3.PoolManager` and `socket.socket` I/O;
+    - `pathlib.Path` reads, writes and directory walks (`read_text`, `read_bytes`,
+      `write_text`, `write_bytes`, `open`, `glob`, `rglob`, `iterdir`, `walk`), and file
+      objects (`read`, `readline`, `write`, `flush`, ...);
+    - `redis.Redis` commands and pipeline `execute`, pymongo `MongoClient` databases and
+      collections (`client.shop.orders.find_one(...)`, `db["orders"].insert_one(...)`);
+    - boto3 clients (`boto3.client("s3")`, `boto3.Session().client(...)`, a `mypy_boto3_*`
+      annotation: every operation) and resources (`boto3.resource("s3")`: actions such as
+      `Object(...).get()`).
+
+    An object's type is known when the file shows it: a parameter, variable or class
+    attribute annotated with the class (also `Optional[X]`, `X | None`, `Annotated[X, ...]`),
+    a value built by its constructor (`client = httpx.Client()`,
+    `with requests.Session() as s:`), an attribute assigned one in the class
+    (`self.client = httpx.Client()` in `__init__`), a call of a function of the file with
+    that return annotation (`def tmp() -> Path`), or a dependency of the file that yields
+    one (`client=Depends(get_client)`). When any assignment disagrees, the type is unknown and
+    nothing is reported.
 
     ## Why is this bad?
     FastAPI runs `async def` routes and dependencies on the event loop. A blocking call there
@@ -96,9 +61,26 @@ class BlockingCallInAsyncFunction(Rule):
     stalls the whole worker. Plain `def` routes are not affected: FastAPI runs them in a
     threadpool, so they are not flagged.
 
-    Calls inside a nested `def` or `lambda` are not flagged, nor are callables handed to
-    `run_in_threadpool`, `asyncio.to_thread` or `loop.run_in_executor`, because they do not
-    run on the event loop.
+    Deliberately not reported:
+
+    - calls inside a nested `def` or `lambda`, and callables handed to `run_in_threadpool`,
+      `asyncio.to_thread`, `anyio.to_thread.run_sync` or `loop.run_in_executor`: they do not
+      run on the event loop;
+    - awaited calls: what is awaited is not the sync API, whatever its name;
+    - cheap metadata calls: `os.path.exists`/`isfile`/`getsize`, and `Path.exists`,
+      `is_file`, `stat`, `mkdir`, `touch`, `unlink`, `rename`, `resolve`;
+    - constructors that connect lazily, on the first command: `redis.Redis()`,
+      `redis.from_url()`, `pymongo.MongoClient()`, `boto3.client()`;
+    - boto3's local helpers (`generate_presigned_url`, `generate_presigned_post`,
+      `get_paginator`, `get_waiter`) and sub-resource constructors (`s3.Bucket("b")`);
+    - `open()` passed straight to `anyio.wrap_file` or `trio.wrap_file`;
+    - the methods of a file in the function that opened it: its `open()` is the one finding;
+    - in-memory streams (`io.BytesIO`, `io.StringIO`) and `typing.IO` annotations, async
+      clients (`httpx.AsyncClient`, `redis.asyncio`, motor, `anyio.Path`), and objects whose
+      type the file does not show (imported from another module, unannotated parameters).
+
+    Sync SQLAlchemy sessions have their own rule (FAPI203), as do slow password hashes
+    (FAPI205).
 
     ## Example
     ```python
@@ -156,6 +138,7 @@ class BlockingCallInAsyncFunction(Rule):
     name = "blocking-call-in-async-function"
     severity = Severity.ERROR
     fixable = True
+    fix_safety = "unsafe"
     triggers = (b"async",)
     options = (
         Option(
@@ -171,28 +154,45 @@ class BlockingCallInAsyncFunction(Rule):
         self.blocking = BLOCKING_CALLS | frozenset(self.settings["extend-blocking-calls"])
 
     def check(self, model: FileModel) -> Iterator[Finding]:
+        typing = receivers(model)
+        wrapped = _wrapped_files(model)
         for site in model.calls:
-            function = site.scope.executing_function()
-            if function is None or not function.is_async_function:
+            function = executing_async_function(site.scope)
+            if function is None or site.call in model.awaited or site.call in wrapped:
                 continue
-            if site.call in model.awaited:
-                continue
-            blocking = self._blocking_name(model, site)
+            blocking = self._blocking_name(model, typing, site, function)
             if blocking is not None:
                 where = model.describe_function(function.node)  # type: ignore[arg-type]
                 message = f"Blocking call `{blocking}` in async {where}"
                 yield self.finding(site.call, message, fix=_async_sleep_fix(model, site, blocking))
 
-    def _blocking_name(self, model: FileModel, site: CallSite) -> str | None:
+    def _blocking_name(
+        self, model: FileModel, typing: Receivers, site: CallSite, function: Scope
+    ) -> str | None:
         name = model.callee(site)
         if name in self.blocking:
             return name.removeprefix("builtins.")  # type: ignore[union-attr]
-        func = site.call.func
-        if isinstance(func, cst.Attribute):
-            receiver = model.object_kind(func.value, site.scope)
-            if func.attr.value in BLOCKING_METHODS.get(receiver or "", ()):
-                return f"{receiver}.{func.attr.value}"
-        return None
+        if name is not None:  # a module-level function: not a method of a typed receiver
+            return None
+        method_call = typing.method_call(site.call, site.scope)
+        if method_call is None:
+            return None
+        receiver, method = method_call
+        kind = receiver.type
+        if kind.rule != FAPI201 or not kind.blocks(method):
+            return None
+        if kind.made_by_blocking_call and receiver.made_in is function:
+            return None  # its `open()` is reported already, in this same function
+        return f"{kind.name}.{method}"
+
+
+def _wrapped_files(model: FileModel) -> set[cst.Call]:
+    """`open(...)` passed straight to `anyio.wrap_file`/`trio.wrap_file`: the async file is
+    what the code uses, and opening is not what the rule is about."""
+    wrapped: set[cst.Call] = set()
+    for site in model.calls_to(*FILE_WRAPPERS):
+        wrapped.update(arg.value for arg in site.call.args if isinstance(arg.value, cst.Call))
+    return wrapped
 
 
 def _async_sleep_fix(model: FileModel, site: CallSite, blocking: str) -> Fix | None:

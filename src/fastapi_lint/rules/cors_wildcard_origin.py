@@ -1,25 +1,29 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from fastapi_lint import names
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.semantic import CallSite, FileModel, Scope, is_true, string_value
+from fastapi_lint.semantic import BindingKind, CallSite, FileModel, Scope, is_true, string_value
 
 # An origin no legitimate allow-list accepts: a regex matching it lets any site in.
 _ATTACKER_ORIGIN = "https://attacker.invalid"
+_DEPTH = 8  # names bound to names bound to ...
 
 
 class CorsWildcardOrigin(Rule):
     """CORS middleware allows every origin.
 
     ## What it does
-    Checks for `CORSMiddleware` configured with `"*"` in `allow_origins` (a literal, or a
-    module-level name bound to one) or with an `allow_origin_regex` that matches any origin,
-    such as `".*"` or `"https?://.*"`. All three ways of adding the middleware are checked:
+    Checks for `CORSMiddleware` configured with `"*"` in `allow_origins` or with an
+    `allow_origin_regex` that matches any origin, such as `".*"` or `"https?://.*"`. The
+    value counts when it is written in the code: a literal, a name bound once to one (at
+    module level or in the function), or either branch of a conditional expression
+    (`["*"] if DEBUG else ORIGINS`: the wildcard ships whenever the condition holds). All
+    three ways of adding the middleware are checked:
     `app.add_middleware(CORSMiddleware, ...)`, `Middleware(CORSMiddleware, ...)` and
     `CORSMiddleware(app, ...)`, with the class imported from `fastapi.middleware.cors` or
     `starlette.middleware.cors`.
@@ -31,8 +35,11 @@ class CorsWildcardOrigin(Rule):
     caller's own `Origin` instead. Every site on the internet can then make requests carrying
     the user's cookies or `Authorization` header and read the responses.
 
-    Origins read from settings or the environment are not flagged: they cannot be proven to
-    be a wildcard.
+    Origins read from settings or the environment are not flagged, even when a wildcard is
+    their default: `settings.cors_origins`, `os.environ["ORIGINS"]`,
+    `os.getenv("ORIGINS", "*").split(",")` cannot be proven to be a wildcard. Neither are
+    names bound more than once, `**options`, nor a class that merely shares the name
+    `CORSMiddleware`.
 
     ## Example
     ```python
@@ -117,21 +124,38 @@ def _wildcard_argument(
     model: FileModel, keywords: dict[str, cst.Arg], scope: Scope
 ) -> cst.Arg | None:
     origins = keywords.get("allow_origins")
-    if origins is not None and _contains_star(_constant(model, origins.value, scope)):
+    if origins is not None and _any_written(model, origins.value, scope, _contains_star):
         return origins
     regex = keywords.get("allow_origin_regex")
-    if regex is not None and _matches_any_origin(_constant(model, regex.value, scope)):
+    if regex is not None and _any_written(model, regex.value, scope, _matches_any_origin):
         return regex
     return None
 
 
-def _constant(model: FileModel, value: cst.BaseExpression, scope: Scope) -> cst.BaseExpression:
-    """The value of a name bound once at module level (and not shadowed where it is used)."""
-    if not isinstance(value, cst.Name):
-        return value
-    if model.lookup(value.value, scope) is not model.module_scope.bindings.get(value.value):
-        return value  # a local or a parameter of the same name
-    return model.module_constant(value) or value
+def _any_written(
+    model: FileModel,
+    value: cst.BaseExpression,
+    scope: Scope,
+    test: Callable[[cst.BaseExpression], bool],
+    depth: int = 0,
+) -> bool:
+    """`test` holds for a value written in the code: `value` itself, the value of a name
+    bound once, or either branch of a conditional expression."""
+    if depth > _DEPTH:
+        return False
+    if isinstance(value, cst.IfExp):
+        return any(
+            _any_written(model, branch, scope, test, depth + 1)
+            for branch in (value.body, value.orelse)
+        )
+    if isinstance(value, cst.Name):
+        where = model.binding_scope(value.value, scope)
+        bindings = where.bindings[value.value] if where is not None else []
+        if len(bindings) == 1 and bindings[0].kind is BindingKind.ASSIGN:
+            assigned = bindings[0].value
+            return assigned is not None and _any_written(model, assigned, where, test, depth + 1)  # type: ignore[arg-type]
+        return False
+    return test(value)
 
 
 def _contains_star(value: cst.BaseExpression) -> bool:

@@ -70,6 +70,7 @@ class HttpExceptionReturned(Rule):
     name = "http-exception-returned"
     severity = Severity.ERROR
     fixable = True
+    fix_safety = "safe"
     triggers = (b"HTTPException",)
 
     def check(self, model: FileModel) -> Iterator[Finding]:

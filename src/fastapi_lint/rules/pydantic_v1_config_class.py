@@ -102,6 +102,7 @@ class PydanticV1ConfigClass(Rule):
     name = "pydantic-v1-config-class"
     severity = Severity.WARNING
     fixable = True
+    fix_safety = "safe"
     triggers = (b"class Config",)
 
     def check(self, model: FileModel) -> Iterator[Finding]:

@@ -3,24 +3,39 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi_lint.diagnostics import Severity
+from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.semantic import FileModel, is_false
+from fastapi_lint.semantic import FileModel, Route
+
+# Either one shows in `/docs` next to the operation.
+_DOCUMENTS = frozenset({"description", "summary"})
 
 
 class UndocumentedRoute(Rule):
-    """Route has neither a docstring nor `description=`.
+    """Route has no docstring, `description=` or `summary=`.
 
     ## What it does
-    Checks for routes whose handler has no docstring and whose decorator (or
-    `add_api_route(...)` call) passes no `description=`.
+    Checks for routes that appear in the OpenAPI schema and whose handler has no docstring
+    while their decorator (or `add_api_route(...)` call) passes neither `description=` nor
+    `summary=`.
 
     ## Why is this bad?
     FastAPI turns the handler's docstring (or `description=`) into the operation's description
     in OpenAPI, which is what `/docs`, generated clients and API consumers read. An
     undocumented route leaves them guessing what it does, what it returns and when it fails.
 
-    Routes left out of OpenAPI with `include_in_schema=False`, routes whose handler is defined
-    in another file, and routes with `**options` in the decorator call are not flagged.
+    A route is **not** reported when:
+
+    - it is hidden from the schema at any level: `include_in_schema=False` on the route, on
+      its `APIRouter(...)` or its `include_router(...)` call, or an app that serves no schema
+      (`FastAPI(openapi_url=None)`); nobody reads the description of a hidden route;
+    - whether it is in the schema depends on an expression (`include_in_schema=DEBUG`,
+      a setting): it cannot be known without running the code;
+    - `summary=` gives it a title: a written summary is documentation;
+    - its handler is defined in another file, or the call has `**options`.
+
+    A handler registered by several routes (stacked decorators) is reported once, on the
+    first undocumented route.
 
     ## Example
     ```python
@@ -59,16 +74,21 @@ class UndocumentedRoute(Rule):
     severity = Severity.INFO
 
     def check(self, model: FileModel) -> Iterator[Finding]:
+        reported: set[cst.FunctionDef] = set()
         for route in model.routes:
             handler = route.handler
-            if handler is None or route.has_unknown_keywords or "description" in route.keywords:
+            if handler is None or handler in reported or _documented_or_hidden(route, handler):
                 continue
-            if is_false(route.keyword_value("include_in_schema")):
-                continue  # not in OpenAPI: nobody reads its description
-            if handler.get_docstring() is not None:
-                continue
+            reported.add(handler)
             yield self.finding(
                 route.report_node,
-                f"Route `{route.describe()}` (`{handler.name.value}`) has no docstring "
-                "or `description=`",
+                f"Route `{route.describe()}` (`{handler.name.value}`) has no docstring, "
+                "`description=` or `summary=`",
             )
+
+
+def _documented_or_hidden(route: Route, handler: cst.FunctionDef) -> bool:
+    if route.has_unknown_keywords or route.keywords.keys() & _DOCUMENTS:
+        return True
+    # Hidden (False) or decided by an expression (None): nobody may read the description.
+    return route.in_schema is not True or handler.get_docstring() is not None

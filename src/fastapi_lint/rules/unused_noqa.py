@@ -93,6 +93,7 @@ class UnusedNoqa(Rule):
     name = "unused-noqa"
     severity = Severity.WARNING
     fixable = True
+    fix_safety = "safe"
     # A directive this rule reports names one of our codes.
     triggers = (b"FAPI", b"fapi", b"Fapi")
 

@@ -1,0 +1,473 @@
+"""What the project index keeps of one module: a summary built with CPython's `ast`.
+
+A summary is plain JSON-ready data (it is cached between runs): the module's imports, its
+module-level and function-level assignments, functions, classes and the attributes their
+methods set on `self`, and every call that may register a route, include a router, mount an
+app or hand an object to a function. Expressions are kept in a small tree form (`Expr`) that
+the index evaluates later, when every module is known.
+
+`ast` is about eight times cheaper than LibCST. A file whose syntax the running interpreter
+rejects (newer syntax) is parsed with LibCST and converted to `ast` first (see `parse`), so a
+summary never depends on the Python version; a file neither accepts gets an empty summary.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from typing import Any
+
+# An expression, as nested lists (JSON-ready):
+#   ["name", id] | ["attr", expr, attr] | ["call", func, [args], {kw: expr}]
+#   ["str", value] | ["concat", [parts]] | ["const", value] | ["cond", a, b]
+#   ["list", [items]] | ["dict", [[key, value]...]] | ["subscript", expr, expr]
+#   ["union", [exprs]] | ["opaque"]
+Expr = list[Any]
+OPAQUE: Expr = ["opaque"]
+
+# Calls whose receiver may be an app or a router, by method name.
+ROUTE_VERBS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route"}
+)
+WEBSOCKET_VERBS = frozenset({"websocket", "websocket_route"})
+ADD_ROUTE = frozenset({"add_api_route", "add_route"})
+ADD_WEBSOCKET = frozenset({"add_api_websocket_route", "add_websocket_route"})
+INCLUDE = "include_router"
+MOUNT = "mount"
+HOST = "host"
+SUMMARY_VERSION = 1  # part of the summary cache's key
+
+
+def parse(text: str) -> ast.Module | None:
+    """The module's `ast`; through LibCST when this interpreter rejects newer syntax."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    return _parse_with_libcst(text)
+
+
+def _parse_with_libcst(text: str) -> ast.Module | None:
+    """LibCST accepts syntax of newer Pythons; the summary only needs names, calls and
+    strings, so the newer constructs are blanked out and the rest re-parsed with `ast`."""
+    from fastapi_lint.project.newer_syntax import downgrade  # imports LibCST
+
+    downgraded = downgrade(text)
+    if downgraded is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(downgraded)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def summarize(tree: ast.Module | None) -> dict[str, Any]:
+    """The summary of one module (see the module docstring)."""
+    summary = _Summary()
+    if tree is not None:
+        summary.block(tree.body, "", None)
+    return summary.data
+
+
+def to_expr(node: ast.expr | None, depth: int = 0) -> Expr:
+    """`node` in the summary's expression form; what the index cannot use is opaque."""
+    if node is None or depth > 40:
+        return OPAQUE
+    depth += 1
+    if isinstance(node, ast.Name):
+        return ["name", node.id]
+    if isinstance(node, ast.Attribute):
+        return ["attr", to_expr(node.value, depth), node.attr]
+    if isinstance(node, ast.Call):
+        if any(isinstance(arg, ast.Starred) for arg in node.args):
+            args = [OPAQUE]
+        else:
+            args = [to_expr(arg, depth) for arg in node.args]
+        keywords = {kw.arg: to_expr(kw.value, depth) for kw in node.keywords if kw.arg}
+        if any(kw.arg is None for kw in node.keywords):
+            keywords["**"] = OPAQUE
+        return ["call", to_expr(node.func, depth), args, keywords]
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str):
+            return ["str", node.value]
+        if node.value is None or isinstance(node.value, bool | int):
+            return ["const", node.value]
+        return OPAQUE
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                if value.conversion != -1 or value.format_spec is not None:
+                    return ["concat", [OPAQUE]]
+                parts.append(to_expr(value.value, depth))
+            else:
+                parts.append(to_expr(value, depth))
+        return ["concat", parts]
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Add):
+            return ["concat", [to_expr(node.left, depth), to_expr(node.right, depth)]]
+        if isinstance(node.op, ast.BitOr):
+            return ["union", [to_expr(node.left, depth), to_expr(node.right, depth)]]
+        return OPAQUE
+    if isinstance(node, ast.IfExp):
+        return ["cond", to_expr(node.body, depth), to_expr(node.orelse, depth)]
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return ["list", [to_expr(item, depth) for item in node.elts]]
+    if isinstance(node, ast.Dict):
+        return [
+            "dict",
+            [[to_expr(k, depth), to_expr(v, depth)] for k, v in zip(node.keys, node.values)],
+        ]
+    if isinstance(node, ast.Subscript):
+        return ["subscript", to_expr(node.value, depth), to_expr(node.slice, depth)]
+    if isinstance(node, ast.Await):
+        return to_expr(node.value, depth)
+    return OPAQUE
+
+
+def _interesting_call(call: ast.Call) -> str | None:
+    """What a call may be, from its shape alone: a route, an include, a mount, a call that
+    hands objects to a function (`register(app)`), or nothing the index needs."""
+    func = call.func
+    if isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute):
+        if func.func.attr in ROUTE_VERBS | WEBSOCKET_VERBS:
+            return "route-call"  # `app.get("/ping")(ping)`
+    if isinstance(func, ast.Attribute):
+        attr = func.attr
+        if attr in ADD_ROUTE:
+            return "add-route"
+        if attr in ADD_WEBSOCKET:
+            return "add-websocket"
+        if attr == INCLUDE:
+            return "include"
+        if attr in (MOUNT, HOST):
+            return "mount"
+    if any(isinstance(arg, ast.Name | ast.Attribute) for arg in call.args) or any(
+        isinstance(kw.value, ast.Name | ast.Attribute) for kw in call.keywords
+    ):
+        return "pass"
+    return None
+
+
+class _Summary:
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {
+            "imports": {},  # local name -> [module, name or None, level]
+            "stars": [],  # [module, level]
+            "all": None,
+            "scopes": {"": {"kind": "module", "names": {}}},
+            "functions": {},
+            "classes": {},
+            "routes": [],
+            "includes": [],
+            "mounts": [],
+            "passes": [],
+            "mentions_fastapi": False,
+        }
+
+    # -- statements ------------------------------------------------------------------------
+
+    def block(self, body: list[ast.stmt], scope: str, class_name: str | None) -> None:
+        for statement in body:
+            self.statement(statement, scope, class_name)
+
+    def statement(self, node: ast.stmt, scope: str, class_name: str | None) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            self.function(node, scope, class_name)
+            return
+        if isinstance(node, ast.ClassDef):
+            self.class_def(node, scope)
+            return
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            self.import_(node, scope)
+            return
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                self.assign(target, node.value, None, scope, class_name)
+        elif isinstance(node, ast.AnnAssign):
+            self.assign(node.target, node.value, node.annotation, scope, class_name)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    self.assign(item.optional_vars, item.context_expr, None, scope, class_name)
+        elif isinstance(node, ast.Return) and node.value is not None and scope:
+            self.data["functions"].get(scope, {}).setdefault("returns_values", []).append(
+                to_expr(node.value)
+            )
+        self.expressions(node, scope)
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, field, None)
+            if not children:
+                continue
+            for child in children:
+                if isinstance(child, ast.stmt):
+                    self.statement(child, scope, class_name)
+                else:  # except handlers and match cases hold statements
+                    self.block(getattr(child, "body", []), scope, class_name)
+
+    def import_(self, node: ast.Import | ast.ImportFrom, scope: str) -> None:
+        names = self.data["scopes"][scope]["names"] if scope else None
+        imports = self.data["imports"]
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self._mention(alias.name)
+                if alias.asname:
+                    entry = [alias.name, None, 0]
+                    local = alias.asname
+                else:
+                    local = alias.name.split(".", 1)[0]
+                    entry = [local, None, 0]
+                if names is None:
+                    imports[local] = entry
+                else:
+                    names.setdefault(local, []).append(["import", entry])
+            return
+        module = node.module or ""
+        self._mention(module)
+        for alias in node.names:
+            if alias.name == "*":
+                if names is None:
+                    self.data["stars"].append([module, node.level])
+                continue
+            entry = [module, alias.name, node.level]
+            local = alias.asname or alias.name
+            if names is None:
+                imports[local] = entry
+            else:
+                names.setdefault(local, []).append(["import", entry])
+
+    def _mention(self, module: str) -> None:
+        if module.split(".", 1)[0] in ("fastapi", "starlette"):
+            self.data["mentions_fastapi"] = True
+
+    def assign(
+        self,
+        target: ast.expr,
+        value: ast.expr | None,
+        annotation: ast.expr | None,
+        scope: str,
+        class_name: str | None,
+    ) -> None:
+        entry = [to_expr(value) if value is not None else None, to_expr(annotation)]
+        if isinstance(target, ast.Name):
+            if target.id == "__all__" and not scope and value is not None:
+                self.data["all"] = _string_list(value)
+            names = self.data["scopes"][scope]["names"]
+            names.setdefault(target.id, []).append(["assign", entry])
+        elif (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and class_name is not None
+            and scope
+            and target.value.id == self.data["functions"][scope]["self"]
+        ):
+            attrs = self.data["classes"][class_name]["attrs"]
+            attrs.setdefault(target.attr, []).append([*entry, scope])
+        elif isinstance(target, ast.Tuple | ast.List):
+            for element in target.elts:
+                if isinstance(element, ast.Name):
+                    names = self.data["scopes"][scope]["names"]
+                    names.setdefault(element.id, []).append(["assign", [None, OPAQUE]])
+
+    def function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: str, class_name: str | None
+    ) -> None:
+        qualname = f"{scope}.{node.name}" if scope else node.name
+        args = node.args
+        every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        for extra in (args.vararg, args.kwarg):
+            if extra is not None:
+                every.append(extra)
+        is_method = class_name is not None and scope == class_name
+        decorators = [to_expr(d) for d in node.decorator_list]
+        static = any(d == ["name", "staticmethod"] for d in decorators)
+        self_name = every[0].arg if is_method and every and not static else None
+        self.data["functions"][qualname] = {
+            "line": node.lineno,
+            "async": isinstance(node, ast.AsyncFunctionDef),
+            "params": [[a.arg, to_expr(a.annotation) if a.annotation else None] for a in every],
+            "returns": to_expr(node.returns) if node.returns is not None else None,
+            "class": class_name if is_method else None,
+            "self": self_name,
+            "parent": scope,
+            "decorators": decorators,
+        }
+        names: dict[str, list] = {}
+        for arg in every:
+            names.setdefault(arg.arg, []).append(["param", None])
+        self.data["scopes"][qualname] = {"kind": "function", "names": names, "parent": scope}
+        self.data["scopes"][scope]["names"].setdefault(node.name, []).append(["def", qualname])
+        for position, decorator in enumerate(node.decorator_list):
+            self.expressions(decorator, scope)
+            self.decorator_route(decorator, qualname, scope, position)
+        for default in [*args.defaults, *args.kw_defaults]:
+            if default is not None:
+                self.expressions(default, scope)
+        self.block(node.body, qualname, class_name if is_method else None)
+
+    def class_def(self, node: ast.ClassDef, scope: str) -> None:
+        qualname = f"{scope}.{node.name}" if scope else node.name
+        self.data["classes"][qualname] = {
+            "line": node.lineno,
+            "bases": [to_expr(base) for base in node.bases],
+            "attrs": {},
+            "parent": scope,
+        }
+        self.data["scopes"][scope]["names"].setdefault(node.name, []).append(["class", qualname])
+        self.data["scopes"][qualname] = {"kind": "class", "names": {}, "parent": scope}
+        for decorator in node.decorator_list:
+            self.expressions(decorator, scope)
+        for base in node.bases:
+            self.expressions(base, scope)
+        for statement in node.body:
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                self.function(statement, qualname, qualname)
+            else:
+                self.statement(statement, qualname, None)
+
+    # -- calls -----------------------------------------------------------------------------
+
+    def expressions(self, node: ast.AST, scope: str) -> None:
+        """Every call in the statement's own expressions (not in nested statements)."""
+        stack: list[ast.AST] = [node] if isinstance(node, ast.expr) else []
+        if not stack:
+            for field, value in ast.iter_fields(node):
+                if field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                    continue
+                if isinstance(value, ast.AST):
+                    stack.append(value)
+                elif isinstance(value, list):
+                    stack.extend(item for item in value if isinstance(item, ast.AST))
+        while stack:
+            current = stack.pop()
+            kind = type(current)
+            if kind is ast.Name or kind is ast.Constant or kind is ast.Lambda:
+                continue
+            if kind is ast.Attribute:
+                stack.append(current.value)  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                self.call(current, scope)  # type: ignore[arg-type]
+                stack.append(current.func)  # type: ignore[attr-defined]
+                stack.extend(current.args)  # type: ignore[attr-defined]
+                stack.extend(k.value for k in current.keywords)  # type: ignore[attr-defined]
+            else:
+                stack.extend(ast.iter_child_nodes(current))
+
+    def call(self, node: ast.Call, scope: str) -> None:
+        kind = _interesting_call(node)
+        if kind is None:
+            return
+        where = {"scope": scope, "line": node.lineno}
+        func = node.func
+        if kind == "route-call":
+            assert isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute)
+            endpoint = to_expr(node.args[0]) if node.args else OPAQUE
+            self.route(func, func.func.attr, endpoint, where)
+        elif kind in ("add-route", "add-websocket"):
+            assert isinstance(func, ast.Attribute)
+            self.added_route(node, func, where)
+        elif kind == "include":
+            assert isinstance(func, ast.Attribute)
+            router = node.args[0] if node.args else _keyword(node, "router")
+            self.data["includes"].append(
+                {
+                    "receiver": to_expr(func.value),
+                    "router": to_expr(router),
+                    "kw": _keywords(node),
+                    **where,
+                }
+            )
+        elif kind == "mount":
+            assert isinstance(func, ast.Attribute)
+            path = node.args[0] if node.args else _keyword(node, "path")
+            app = node.args[1] if len(node.args) > 1 else _keyword(node, "app")
+            self.data["mounts"].append(
+                {
+                    "receiver": to_expr(func.value),
+                    "path": to_expr(path),
+                    "app": to_expr(app),
+                    "host": func.attr == HOST,
+                    **where,
+                }
+            )
+        if kind == "pass":  # `register(app)`: the objects a function's parameters receive
+            passed = {
+                str(index): to_expr(arg)
+                for index, arg in enumerate(node.args)
+                if isinstance(arg, ast.Name | ast.Attribute)
+            }
+            passed.update(
+                (kw.arg, to_expr(kw.value))
+                for kw in node.keywords
+                if kw.arg and isinstance(kw.value, ast.Name | ast.Attribute)
+            )
+            self.data["passes"].append({"func": to_expr(func), "args": passed, **where})
+
+    def decorator_route(self, decorator: ast.expr, qualname: str, scope: str, position: int) -> None:
+        if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+            return
+        verb = decorator.func.attr
+        if verb not in ROUTE_VERBS | WEBSOCKET_VERBS:
+            return
+        where = {"scope": scope, "line": decorator.lineno, "decorator": position}
+        self.route(decorator, verb, ["def", qualname], where)
+
+    def route(self, call: ast.Call, verb: str, endpoint: Expr, where: dict[str, Any]) -> None:
+        assert isinstance(call.func, ast.Attribute)
+        path = call.args[0] if call.args else _keyword(call, "path")
+        self.data["routes"].append(
+            {
+                "receiver": to_expr(call.func.value),
+                "verb": verb,
+                "path": to_expr(path),
+                "kw": _keywords(call),
+                "endpoint": endpoint,
+                **where,
+            }
+        )
+
+    def added_route(self, node: ast.Call, func: ast.Attribute, where: dict[str, Any]) -> None:
+        path = node.args[0] if node.args else _keyword(node, "path")
+        endpoint = node.args[1] if len(node.args) > 1 else _keyword(node, "endpoint")
+        verb = {
+            "add_api_route": "api_route",
+            "add_route": "route",
+            "add_api_websocket_route": "websocket",
+            "add_websocket_route": "websocket",
+        }[func.attr]
+        self.data["routes"].append(
+            {
+                "receiver": to_expr(func.value),
+                "verb": verb,
+                "path": to_expr(path),
+                "kw": _keywords(node),
+                "endpoint": to_expr(endpoint),
+                **where,
+            }
+        )
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _keywords(call: ast.Call) -> dict[str, Expr]:
+    keywords = {kw.arg: to_expr(kw.value) for kw in call.keywords if kw.arg}
+    if any(kw.arg is None for kw in call.keywords):
+        keywords["**"] = OPAQUE
+    return keywords
+
+
+def _string_list(node: ast.expr) -> list[str] | None:
+    if isinstance(node, ast.List | ast.Tuple):
+        values = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+        if len(values) == len(node.elts) and all(isinstance(v, str) for v in values):
+            return values
+    return None
