@@ -46,6 +46,7 @@ JSON_KEYS = {
     "location",
     "message",
     "noqa_row",
+    "related",
     "url",
 }
 
@@ -158,6 +159,7 @@ def test_json_has_exactly_ruffs_keys_and_one_based_positions(run_cli, tmp_path):
         "location": {"row": 3, "column": 1},
         "message": first["message"],
         "noqa_row": 3,
+        "related": [],
         "url": first["url"],
     }
     assert Path(first["filename"]).is_absolute()

@@ -52,7 +52,10 @@ SHOP = {
         "def untyped(target):\n"
         '    target.add_api_route("/untyped", lambda: None)\n'
     ),
-    "shop/tracing.py": "class Tracer:\n    def trace(self, name):\n        return lambda f: f\n\n\ntracer = Tracer()\n",
+    "shop/tracing.py": (
+        "class Tracer:\n    def trace(self, name):\n        return lambda f: f\n\n\n"
+        "tracer = Tracer()\n"
+    ),
     "shop/routers/__init__.py": "from .items import router as items_router\n",
     "shop/routers/items.py": (
         "from fastapi import APIRouter\n\nfrom ..tracing import tracer\n\n"
@@ -89,7 +92,7 @@ SHOP = {
         "async def files() -> dict:\n    return {}\n\n\n"
         "class Server:\n"
         "    def __init__(self) -> None:\n"
-        '        self.app = FastAPI(openapi_url=None)\n\n'
+        "        self.app = FastAPI(openapi_url=None)\n\n"
         '        @self.app.get("/status")\n'
         "        async def status() -> dict:\n            return {}\n\n\n"
         "server = Server()\n"

@@ -68,8 +68,6 @@ BOTO3_SESSION = "boto3.Session"
 BOTO3_CLIENT = "botocore.client.BaseClient"
 BOTO3_RESOURCE = "boto3.resources.base.ServiceResource"
 BOTO3_RESOURCE_META = "boto3.resources.base.ResourceMeta"
-SOCKET = "socket.socket"
-CONNECTED_SOCKET = "socket.create_connection"
 POOL_MANAGER = "urllib3.PoolManager"
 SESSION = "sqlalchemy.orm.Session"
 SESSION_FACTORY = "sqlalchemy.orm.sessionmaker"
@@ -128,9 +126,6 @@ _MONGO_DATABASE_IO = frozenset(
      "drop_collection", "validate_collection", "collection_names", "aggregate", "watch",
      "dereference"}
 )  # fmt: skip
-_SOCKET_IO = frozenset(
-    {"connect", "accept", "recv", "recv_into", "recvfrom", "send", "sendall", "sendto"}
-)
 # Data and directory reads and writes. Single metadata calls (exists, stat, mkdir, unlink,
 # rename) are as cheap as their os.path and os twins, which are not reported either.
 _PATH_IO = frozenset(
@@ -161,17 +156,8 @@ TYPES: dict[str, SyncType] = {
         SyncType(HTTPX_CLIENT, FAPI201, _verbs("send", "stream")),
         SyncType(REQUESTS_SESSION, FAPI201, _verbs("send")),
         SyncType(POOL_MANAGER, FAPI201, frozenset({"request", "urlopen"})),
-        SyncType(
-            SOCKET,
-            FAPI201,
-            _SOCKET_IO,
-        ),
-        SyncType(
-            CONNECTED_SOCKET,
-            FAPI201,
-            frozenset({"recv", "recv_into", "send", "sendall"}),
-            made_by_blocking_call=True,
-        ),
+        # No socket methods: sockets in async code are usually non-blocking ones, driven by
+        # the loop (`sock.setblocking(False)`, then `sock.accept()` when readable).
         SyncType(
             PATH,
             FAPI201,
@@ -283,7 +269,6 @@ ANNOTATIONS: dict[str, str] = _spellings(
         HTTPX_CLIENT: ("httpx.Client", "httpx2.Client"),
         REQUESTS_SESSION: ("requests.Session", "requests.sessions.Session"),
         POOL_MANAGER: ("urllib3.PoolManager",),
-        SOCKET: ("socket.socket",),
         REDIS: _REDIS_CLASSES,
         REDIS_PIPELINE: ("redis.client.Pipeline",),
         MONGO_CLIENT: _MONGO_CLIENTS,
@@ -312,7 +297,6 @@ CONSTRUCTORS: dict[str, str] = {
             PATH: tuple(f"{cls}.{method}" for cls in _PATH_CLASSES for method in ("cwd", "home")),
             FILE: ("builtins.open", "io.open", "io.open_code", "os.fdopen"),
             REQUESTS_SESSION: ("requests.session", "requests.sessions.session"),
-            CONNECTED_SOCKET: ("socket.create_connection",),
             REDIS: ("redis.from_url", *(f"{cls}.from_url" for cls in _REDIS_CLASSES)),
             BOTO3_CLIENT: ("boto3.client",),
             BOTO3_RESOURCE: ("boto3.resource",),

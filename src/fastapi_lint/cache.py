@@ -44,6 +44,7 @@ from fastapi_lint.diagnostics import (
     Diagnostic,
     FixSummary,
     Position,
+    Related,
     Severity,
     TextEdit,
 )
@@ -223,11 +224,13 @@ def _encode(d: Diagnostic) -> list[Any]:
         fix,
         edits,
         list(d.source),
+        [[str(r.path), *_position(r.start), r.message] for r in d.related],
     ]
 
 
 def _decode(path: Path, item: list[Any], with_edits: bool) -> Diagnostic:
-    line, column, end_line, end_column, code, name, message, severity, fix, edits, source = item
+    line, column, end_line, end_column, code, name, message, severity, fix, edits, source = item[:11]
+    related = tuple(_decode_related(entry) for entry in (item[11] if len(item) > 11 else ()))
     texts = (code, name, message, *source)
     if not all(isinstance(text, str) for text in texts):
         raise TypeError("not a stored diagnostic")
@@ -249,7 +252,15 @@ def _decode(path: Path, item: list[Any], with_edits: bool) -> Diagnostic:
         summary,
         stored_edits,
         tuple(source),
+        related,
     )
+
+
+def _decode_related(entry: list[Any]) -> Related:
+    path, line, column, message = entry
+    if not isinstance(path, str) or not isinstance(message, str):
+        raise TypeError("not a stored related location")
+    return Related(Path(path), Position(int(line), int(column)), message)
 
 
 def _position(position: Position) -> tuple[int, int]:

@@ -61,6 +61,15 @@ class FixSummary:
 
 
 @dataclass(frozen=True)
+class Related:
+    """Another place a finding involves, e.g. the route that shadows the reported one."""
+
+    path: Path
+    start: Position
+    message: str
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     path: Path
     start: Position
@@ -77,6 +86,8 @@ class Diagnostic:
     # The source lines of the reported range (first ones only), for code excerpts and
     # fingerprints; empty for engine diagnostics.
     source: tuple[str, ...] = field(default=(), compare=False)
+    # Other places the finding involves (JSON `related`, SARIF `relatedLocations`).
+    related: tuple[Related, ...] = field(default=(), compare=False)
 
     @property
     def fixable(self) -> bool:

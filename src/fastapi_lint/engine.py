@@ -239,6 +239,7 @@ class Engine:
                     finding.severity,
                     finding.fix,
                     source=_source_lines(lines, start, end),
+                    related=finding.related,
                 )
             )
 

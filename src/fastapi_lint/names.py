@@ -49,3 +49,32 @@ FASTAPI_MODULES = frozenset({"fastapi", "starlette"})
 def canonical(qualified_name: str) -> str:
     """The canonical spelling of a qualified name, resolving known re-exports."""
     return _ALIASES.get(qualified_name, qualified_name)
+
+# Builtins that `from <module> import *` rebinds, for libraries whose star exports are known
+# (by top-level package). A star import of any other module that is not part of the project
+# may bind anything, so builtin names stay unresolved after it.
+STAR_IMPORT_BUILTINS: dict[str, frozenset[str]] = {
+    "aiofiles": frozenset({"open"}),
+    "os": frozenset({"open"}),  # os.open
+    "io": frozenset({"open"}),
+    "codecs": frozenset({"open"}),
+    "gzip": frozenset({"open"}),
+    "bz2": frozenset({"open"}),
+    "lzma": frozenset({"open"}),
+    "tokenize": frozenset({"open"}),
+    "typing": frozenset(),
+    "typing_extensions": frozenset(),
+    "fastapi": frozenset(),
+    "starlette": frozenset(),
+    "pydantic": frozenset(),
+    "pydantic_settings": frozenset(),
+    "sqlalchemy": frozenset(),
+    "sqlmodel": frozenset(),
+    "datetime": frozenset(),
+    "enum": frozenset(),
+    "dataclasses": frozenset(),
+    "pathlib": frozenset(),
+    "uuid": frozenset(),
+    "decimal": frozenset(),
+    "collections": frozenset(),
+}

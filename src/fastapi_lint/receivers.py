@@ -71,7 +71,7 @@ def async_method_calls(model: FileModel, rule: str) -> Iterator[tuple[CallSite, 
     that `rule` reports on a receiver of a known type (`session.execute(...)` on a sync
     SQLAlchemy session). Awaited calls are left to the rule."""
     typing = receivers(model)
-    methods = _methods_of(rule)
+    methods = reported_methods(rule)
     for site in model.calls:
         func = site.call.func
         if not isinstance(func, cst.Attribute) or func.attr.value not in methods:
@@ -82,8 +82,9 @@ def async_method_calls(model: FileModel, rule: str) -> Iterator[tuple[CallSite, 
             yield site, function, found[1]  # type: ignore[misc]
 
 
-def _methods_of(rule: str) -> frozenset[str]:
-    """The method names a rule reports (for a cheap check before any typing)."""
+def reported_methods(rule: str) -> frozenset[str]:
+    """The method names a rule reports (a cheap check before any typing); only for rules
+    whose types list their methods."""
     kinds = [kind for kind in TYPES.values() if kind.rule == rule]
     assert all(kind.all_methods_except is None for kind in kinds), "no name to check first"
     return frozenset().union(*(kind.methods for kind in kinds))

@@ -323,6 +323,14 @@ def _json_object(diagnostic: Diagnostic) -> dict:
         "location": _location(diagnostic.start),
         "message": diagnostic.message,
         "noqa_row": diagnostic.start.line,
+        "related": [
+            {
+                "filename": os.path.abspath(related.path),
+                "location": _location(related.start),
+                "message": related.message,
+            }
+            for related in diagnostic.related
+        ],
         "url": rule.url() if rule is not None else None,
     }
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from fastapi_lint.diagnostics import Severity
+from fastapi_lint.diagnostics import Related, Severity
 
 if TYPE_CHECKING:  # the registry imports this module: it must not load LibCST
     import libcst as cst
@@ -41,6 +41,7 @@ class Finding:
     message: str
     severity: Severity
     fix: Fix | None = None
+    related: tuple[Related, ...] = ()  # other places involved, in other files too
 
 
 class Rule:
@@ -97,8 +98,9 @@ class Rule:
         severity: Severity | None = None,
         *,
         fix: Fix | None = None,
+        related: tuple[Related, ...] = (),
     ) -> Finding:
-        return Finding(node, message, severity or self.severity, fix)
+        return Finding(node, message, severity or self.severity, fix, related)
 
     @classmethod
     def documentation(cls) -> str:

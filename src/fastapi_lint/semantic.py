@@ -11,8 +11,8 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import enum
-import re
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +25,6 @@ from fastapi_lint.names import canonical
 if TYPE_CHECKING:
     from fastapi_lint.project.index import ProjectIndex, Row
 
-# Marks an object imported from another module of the linted project (maybe a router).
-LOCAL_IMPORT = "<project-import>"
 _BUILTINS = frozenset(dir(builtins))
 _RESOLUTION_DEPTH = 8
 
@@ -44,7 +42,6 @@ class BindingKind(enum.Enum):
 class Binding:
     kind: BindingKind
     qualified_name: str | None = None  # IMPORT
-    is_project_import: bool = False  # IMPORT from this project (relative or local package)
     value: cst.BaseExpression | None = None  # ASSIGN
     annotation: cst.BaseExpression | None = None  # ASSIGN, PARAM
     node: cst.CSTNode | None = None  # DEF, CLASS
@@ -56,7 +53,8 @@ class Scope:
     node: cst.CSTNode
     parent: Scope | None
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
-    has_star_import: bool = False  # `from x import *`: unbound names may come from x
+    # `from x import *` (relative ones with their dots): unbound names may come from x.
+    star_imports: list[tuple[str, int]] = field(default_factory=list)
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -192,9 +190,6 @@ class ProjectModules:
     def names(self) -> tuple[str, ...]:
         return tuple(sorted(self._names))
 
-    def is_local(self, module: str) -> bool:
-        return module.split(".", 1)[0] in self._names
-
 
 class FileModel:
     """Facts about one module, and the resolution helpers rules use."""
@@ -212,7 +207,6 @@ class FileModel:
         self.returns: list[tuple[cst.Return, Scope]] = []
         self.expression_statements: set[cst.Call] = set()  # calls that are whole statements
         self.generators: set[cst.FunctionDef] = set()  # functions that contain `yield`
-        self.imports_fastapi = False
         self.routes: list[Route] = []
         self.awaited: set[cst.Call] = set()  # calls that are directly awaited
         self._callees: dict[cst.Call, str | None] = {}
@@ -234,20 +228,34 @@ class FileModel:
             current = current.parent
         return None
 
-    def _may_be_star_imported(self, scope: Scope) -> bool:
+    def _may_be_star_imported(self, name: str, scope: Scope) -> bool:
+        """Whether a star import in scope may bind `name`: a project module's names are known
+        from the project index, a few libraries' are known here, any other may bind it."""
         current: Scope | None = scope
         while current is not None:
-            if current.has_star_import:
-                return True
+            for module, level in current.star_imports:
+                if self._star_binds(module, level, name):
+                    return True
             current = current.parent
         return False
+
+    def _star_binds(self, module: str, level: int, name: str) -> bool:
+        index = self.project.index
+        if index is not None and self.module_key is not None:
+            exported = index.star_exports(self.module_key, module, level, name)
+            if exported is not None:
+                return exported
+        if level:
+            return True  # a relative module the index does not know
+        known = names.STAR_IMPORT_BUILTINS.get(module.split(".", 1)[0])
+        return known is None or name in known
 
     def qualified_name(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
         """`requests.get` for `rq.get` after `import requests as rq`; None when unknown."""
         if isinstance(expr, cst.Name):
             bindings = self.lookup(expr.value, scope)
             if bindings is None:
-                if expr.value not in _BUILTINS or self._may_be_star_imported(scope):
+                if expr.value not in _BUILTINS or self._may_be_star_imported(expr.value, scope):
                     return None
                 return f"builtins.{expr.value}"
             # Canonical first: `from fastapi.applications import FastAPI` in an `except`
@@ -264,19 +272,12 @@ class FileModel:
     def object_kind(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str | None:
         """The class an expression's value is an instance of, e.g. `fastapi.FastAPI`.
 
-        LOCAL_IMPORT for a name imported from the linted project; None when not provable.
+        None when not provable (objects built in other modules are the project index's).
         """
         if depth > _RESOLUTION_DEPTH:
             return None
         if isinstance(expr, cst.Call):
             return self.class_name(expr.func, scope)
-        if isinstance(expr, cst.Attribute):
-            root = expr
-            while isinstance(root, cst.Attribute):
-                root = root.value
-            if isinstance(root, cst.Name) and self._is_project_import(root, scope):
-                return LOCAL_IMPORT
-            return None
         if not isinstance(expr, cst.Name):
             return None
         # A binding's value and annotation are evaluated where the binding is, not here.
@@ -339,7 +340,7 @@ class FileModel:
 
     def _binding_kind(self, binding: Binding, scope: Scope, depth: int) -> str | None:
         if binding.kind is BindingKind.IMPORT:
-            return LOCAL_IMPORT if binding.is_project_import else None
+            return None
         if binding.kind in (BindingKind.ASSIGN, BindingKind.PARAM):
             declared = self.annotation_name(binding.annotation, scope)
             if declared in (names.FASTAPI_APP, names.API_ROUTER):
@@ -347,10 +348,6 @@ class FileModel:
             if binding.value is not None:
                 return self.object_kind(binding.value, scope, depth + 1)
         return None
-
-    def _is_project_import(self, name: cst.Name, scope: Scope) -> bool:
-        bindings = self.lookup(name.value, scope) or []
-        return bool(bindings) and all(b.is_project_import for b in bindings)
 
     # -- FastAPI objects -----------------------------------------------------------------
 
@@ -406,8 +403,26 @@ class FileModel:
                 yield site
 
     def resolve_function(self, expr: cst.BaseExpression, scope: Scope) -> cst.FunctionDef | None:
-        """The `def` a name refers to, when the name is bound to exactly one function."""
+        """The `def` a name refers to, when the name is bound to exactly one function; also
+        `self.method` inside a method of the class that defines it."""
+        if isinstance(expr, cst.Attribute):
+            return self._own_method(expr, scope)
         return self._only_binding(expr, scope, BindingKind.DEF)  # type: ignore[return-value]
+
+    def _own_method(self, expr: cst.Attribute, scope: Scope) -> cst.FunctionDef | None:
+        method = scope.executing_function()
+        if method is None or method.parent is None or method.parent.kind != "class":
+            return None
+        node = method.node
+        params = node.params.params if isinstance(node, cst.FunctionDef) else ()
+        if not (params and isinstance(expr.value, cst.Name)):
+            return None
+        if expr.value.value != params[0].name.value:
+            return None
+        bindings = method.parent.bindings.get(expr.attr.value, [])
+        if len(bindings) == 1 and bindings[0].kind is BindingKind.DEF:
+            return bindings[0].node  # type: ignore[return-value]
+        return None
 
     def module_constant(self, name: cst.Name) -> cst.BaseExpression | None:
         """The value of a module-level name assigned exactly once."""
@@ -455,8 +470,8 @@ class FileModel:
         for site in reversed(self.calls):
             func = site.call.func
             if isinstance(func, cst.Attribute) and func.attr.value == names.ADD_API_ROUTE:
-                call, verb, endpoint = site.call, names.API_ROUTE, _argument(site.call, 1, "endpoint")
-                methods = _methods(call)
+                call, verb = site.call, names.API_ROUTE
+                endpoint, methods = _argument(call, 1, "endpoint"), _methods(call)
             elif (
                 isinstance(func, cst.Call)
                 and isinstance(func.func, cst.Attribute)
@@ -693,31 +708,23 @@ class _Builder:
     def _import(self, node: cst.Import, scope: Scope) -> None:
         for alias in node.names:
             module = _dotted(alias.name)
-            self._note_module(module)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local, target = alias.asname.name.value, module
             else:  # `import a.b` binds `a`
                 local = target = module.split(".", 1)[0]
-            is_project = self.model.project.is_local(module)
-            scope.bind(local, Binding(BindingKind.IMPORT, target, is_project))
+            scope.bind(local, Binding(BindingKind.IMPORT, target))
 
     def _import_from(self, node: cst.ImportFrom, scope: Scope) -> None:
         module = "." * len(node.relative) + _dotted(node.module)
-        self._note_module(module)
         if isinstance(node.names, cst.ImportStar):
-            scope.has_star_import = True
+            scope.star_imports.append((_dotted(node.module), len(node.relative)))
             return
-        is_project = bool(node.relative) or self.model.project.is_local(module)
         for alias in node.names:
             local = alias.asname.name if alias.asname is not None else alias.name
             if isinstance(local, cst.Name):
                 separator = "" if module.endswith(".") else "."
                 qualified = f"{module}{separator}{_dotted(alias.name)}"
-                scope.bind(local.value, Binding(BindingKind.IMPORT, qualified, is_project))
-
-    def _note_module(self, module: str) -> None:
-        if module.split(".", 1)[0] in names.FASTAPI_MODULES:
-            self.model.imports_fastapi = True
+                scope.bind(local.value, Binding(BindingKind.IMPORT, qualified))
 
     def _assign(self, node: cst.Assign, scope: Scope) -> None:
         for target in node.targets:

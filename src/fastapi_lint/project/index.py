@@ -143,6 +143,18 @@ class ModuleInfo:
 
 
 @dataclass(frozen=True)
+class Site:
+    """One registration on the way from an app to a route: an `include_router` call, a
+    mount, or the route's own decorator or call."""
+
+    file: Path
+    line: int
+    module: str  # the key of the module making it
+    scope: str  # the function or class it is made in ("" for the module)
+    receiver: str  # the object it is made on (its key)
+
+
+@dataclass(frozen=True)
 class Row:
     """One line of the route table."""
 
@@ -160,6 +172,11 @@ class Row:
     # its Nth decorator) or (module, scope, "verb:endpoint") for a call.
     route_key: tuple[str, str, str] | None = None
     order: tuple[int, ...] = ()  # registration order within its app
+    # `operation_id=` when given: its value, or `{?}` when an expression decides it.
+    operation_id: str | None = None
+    # One site per level of `order`: the include_router calls (or mount) from the app down,
+    # then the route's own registration. Rows no app serves have only their own.
+    sites: tuple[Site, ...] = ()
 
     def as_json(self, root: Path) -> dict[str, Any]:
         return {
@@ -217,6 +234,9 @@ class ProjectIndex:
         self._bound: dict[str, set[str]] = {}  # parameter key -> objects passed to it
         self._by_file: dict[Path, list[Row]] | None = None
         self.store: Any = None  # the SummaryStore the summaries came from, saved by `save`
+        # True when the modules are every module under the project root (not only the
+        # linted files): only then is a router no include reaches never included (FAPI112).
+        self.covers_project = False
         self._by_app: dict[str, list[Row]] | None = None
         self._registering: frozenset[Path] | None = None
         self._collect()
@@ -290,8 +310,12 @@ class ProjectIndex:
         entries = [*summary["imports"].values()]
         entries.extend([module, None, level] for module, level in summary["stars"])
         for scope in summary["scopes"].values():
-            entries.extend(data for names in scope["names"].values() for kind, data in names
-                           if kind == "import")
+            entries.extend(
+                data
+                for names in scope["names"].values()
+                for kind, data in names
+                if kind == "import"
+            )
         for target, name, level in entries:
             absolute = self._absolute(info, target, level)
             if absolute is None:
@@ -302,6 +326,23 @@ class ProjectIndex:
                     if found is not None:
                         yield found
                     candidate = candidate.rpartition(".")[0]  # parents run first
+
+    def star_exports(self, module: str, target: str, level: int, name: str) -> bool | None:
+        """Whether `from <target> import *` in `module` binds `name`; None when the target
+        is not a project module (then only the importer knows)."""
+        info = self.modules.get(module)
+        absolute = self._absolute(info, target, level) if info is not None else None
+        source = self.find_module(absolute, info) if absolute else None
+        if source is None:
+            return None
+        summary = source.summary
+        if summary["all"] is not None:
+            return name in summary["all"]
+        if name.startswith("_"):
+            return False
+        if name in summary["scopes"][""]["names"] or name in summary["imports"]:
+            return True
+        return bool(summary["stars"])  # its own star imports may pass the name on
 
     def app_file(self, app: str) -> Path | None:
         """The file an app is created in."""
@@ -372,6 +413,7 @@ class ProjectIndex:
         order: tuple[int, ...],
         seen: set[str],
         reached: set[tuple[str, int]],
+        sites: tuple[Site, ...] = (),
     ) -> Iterator[Row]:
         if key in seen or len(seen) > _MAX_DEPTH:
             return
@@ -386,11 +428,13 @@ class ProjectIndex:
             here = (*order, position)
             reached.add((str(registration.module.path), registration.data["line"]))
             if kind == "route":
-                yield from self._route_rows(app, registration, prefix, schema, here)
+                yield from self._route_rows(app, registration, prefix, schema, here, sites)
             elif kind == "mount":
-                yield self._mount_row(app, registration, prefix, here)
+                yield self._mount_row(app, registration, prefix, here, sites)
             else:
-                yield from self._include(app, registration, prefix, schema, here, seen, reached)
+                yield from self._include(
+                    app, registration, prefix, schema, here, seen, reached, sites
+                )
 
     def _include(
         self,
@@ -401,6 +445,7 @@ class ProjectIndex:
         order: tuple[int, ...],
         seen: set[str],
         reached: set[tuple[str, int]],
+        sites: tuple[Site, ...] = (),
     ) -> Iterator[Row]:
         data = registration.data
         module, scope = registration.module.key, data["scope"]
@@ -419,7 +464,8 @@ class ProjectIndex:
             self._hidden_by(child_info, "include_in_schema"),
         ]
         full = prefix + include_prefix + child_prefix
-        yield from self._walk(app, child.key, full, flags, order, seen, reached)
+        sites = (*sites, _site(registration))
+        yield from self._walk(app, child.key, full, flags, order, seen, reached, sites)
 
     def _own(self, key: str, table: dict[str, list[_Registration]]) -> list[_Registration]:
         """Registrations on an object and on the objects whose routes it shares."""
@@ -469,6 +515,7 @@ class ProjectIndex:
         prefix: str,
         schema: list[bool | None],
         order: tuple[int, ...],
+        sites: tuple[Site, ...] = (),
     ) -> Iterator[Row]:
         data = registration.data
         module, scope = registration.module.key, data["scope"]
@@ -504,10 +551,17 @@ class ProjectIndex:
             in_schema=_combine(flags),
             route_key=route_key,
             order=order,
+            operation_id=self._operation_id(keywords, module, scope),
+            sites=(*sites, _site(registration)),
         )
 
     def _mount_row(
-        self, app: str, registration: _Registration, prefix: str, order: tuple[int, ...]
+        self,
+        app: str,
+        registration: _Registration,
+        prefix: str,
+        order: tuple[int, ...],
+        sites: tuple[Site, ...] = (),
     ) -> Row:
         data = registration.data
         module, scope = registration.module.key, data["scope"]
@@ -526,7 +580,13 @@ class ProjectIndex:
             response_model=None,
             in_schema=False,
             order=order,
+            sites=(*sites, _site(registration)),
         )
+
+    def _operation_id(self, keywords: dict[str, Expr], module: str, scope: str) -> str | None:
+        if "operation_id" not in keywords:
+            return None
+        return self._string(keywords["operation_id"], module, scope, default=UNKNOWN_PART)
 
     def _methods(
         self, verb: str, keywords: dict[str, Expr], module: str, scope: str
@@ -686,7 +746,8 @@ class ProjectIndex:
         if expr is None:
             return default
         if expr[0] == "concat":
-            return "".join(self._string(part, module, scope, default=UNKNOWN_PART) for part in expr[1])
+            parts = expr[1]
+            return "".join(self._string(p, module, scope, default=UNKNOWN_PART) for p in parts)
         value = self.evaluate(expr, module, scope)
         if isinstance(value, Const) and isinstance(value.value, str):
             return value.value
@@ -854,6 +915,16 @@ class ProjectIndex:
         return self._star_imported(info, name)
 
     def _star_imported(self, info: ModuleInfo, name: str) -> Value:
+        memo = (info.key, "*", name)
+        if memo in self._resolving:  # star imports in a cycle
+            return None
+        self._resolving.add(memo)
+        try:
+            return self._star_lookup(info, name)
+        finally:
+            self._resolving.discard(memo)
+
+    def _star_lookup(self, info: ModuleInfo, name: str) -> Value:
         for target, level in reversed(info.summary["stars"]):
             absolute = self._absolute(info, target, level)
             source = self.find_module(absolute, info) if absolute else None
@@ -948,7 +1019,12 @@ class ProjectIndex:
         return Cls(name, self._class_kinds[name], True)
 
     def _class_kind(self, module: str, qualname: str) -> str | None:
-        data = self.modules[module].summary["classes"][qualname]
+        info = self.modules[module]
+        # FastAPI's own sources are a project too (and vendored copies of it).
+        own = _kind_of(Ext(canonical(f"{info.name}.{qualname}")), self.router_classes)
+        if own is not None:
+            return own
+        data = info.summary["classes"][qualname]
         kinds = set()
         for base in data["bases"]:
             kinds.add(_kind_of(self.evaluate(base, module, data["parent"]), self.router_classes))
@@ -956,7 +1032,7 @@ class ProjectIndex:
         return kinds.pop() if len(kinds) == 1 else None
 
     def _call(self, expr: Expr, module: str, scope: str, hint: str | None) -> Value:
-        _, func_expr, args, keywords = expr
+        _, func_expr, _, keywords = expr
         func = self.evaluate(func_expr, module, scope)
         kind = _kind_of(func, self.router_classes)
         key = hint or f"{module}:{scope}<{_text(func_expr)}()>"
@@ -970,19 +1046,6 @@ class ProjectIndex:
         if isinstance(func, Func):
             return self._call_result(func, key)
         return None
-
-    def _is_factory(self, func: Func) -> bool:
-        info = self.modules.get(func.module)
-        data = info.summary["functions"].get(func.qualname) if info else None
-        if data is None:
-            return False
-        if self._annotation_kind(data["returns"], func.module, data["parent"]) is not None:
-            return True
-        returned = [
-            self.evaluate(value, func.module, func.qualname)
-            for value in data.get("returns_values", [])
-        ]
-        return bool(returned) and all(isinstance(value, Obj) for value in returned)
 
     def _class_templates(self, cls: str, depth: int = 0) -> list[str]:
         """The `self` objects of a class and of its project bases: their routes are the
@@ -1005,6 +1068,16 @@ class ProjectIndex:
     def _call_result(self, func: Func, key: str) -> Value:
         """What calling a project function gives: an object when it is a factory (it returns
         an app or router it builds, or is annotated to return one)."""
+        memo = (func.module, func.qualname, "()")
+        if memo in self._resolving:  # recursion
+            return None
+        self._resolving.add(memo)
+        try:
+            return self._returned(func, key)
+        finally:
+            self._resolving.discard(memo)
+
+    def _returned(self, func: Func, key: str) -> Value:
         info = self.modules.get(func.module)
         data = info.summary["functions"].get(func.qualname) if info else None
         if data is None:
@@ -1028,7 +1101,7 @@ class ProjectIndex:
         return None
 
     def _annotation_kind(self, annotation: Expr | None, module: str, scope: str) -> str | None:
-        """"app" or "router" when an annotation names FastAPI, APIRouter or a subclass, also
+        """ "app" or "router" when an annotation names FastAPI, APIRouter or a subclass, also
         inside `Optional[...]`, `Annotated[...]` and `X | None`."""
         if annotation is None or annotation[0] == "opaque":
             return None
@@ -1056,6 +1129,12 @@ class ProjectIndex:
                 return kinds.pop() if len(kinds) == 1 else None
             return None
         return _kind_of(self.evaluate(annotation, module, scope), self.router_classes)
+
+
+def _site(registration: _Registration) -> Site:
+    data = registration.data
+    module = registration.module
+    return Site(module.path, data["line"], module.key, data["scope"], registration.receiver)
 
 
 def _kind_of(value: Value, router_classes: frozenset[str]) -> str | None:

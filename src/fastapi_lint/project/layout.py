@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from pathlib import Path
 
 SECTION_MARKER = "[tool.fastapi-lint]"
@@ -57,11 +56,18 @@ class Layout:
 
     def __init__(self, root: Path, source_roots: Iterable[Path] = ()) -> None:
         self.root = root
+        self._packages: dict[Path, bool] = {}  # directory -> holds an __init__.py
         roots = [root, root / "src", *source_roots]
         # Deepest first: a file is named from the innermost source root holding it.
         self.source_roots = sorted(
             {Path(os.path.abspath(r)) for r in roots}, key=lambda r: len(r.parts), reverse=True
         )
+
+    def _is_package(self, directory: Path) -> bool:
+        known = self._packages.get(directory)
+        if known is None:
+            known = self._packages[directory] = (directory / "__init__.py").is_file()
+        return known
 
     def module_name(self, path: Path) -> tuple[str, bool]:
         """The dotted module name of a file, and whether it is a package's `__init__`."""
@@ -69,8 +75,8 @@ class Layout:
         is_package = absolute.stem == "__init__"
         directory = absolute.parent
         parts = [] if is_package else [absolute.stem]
-        if _is_package(str(directory)):
-            while _is_package(str(directory)) and directory != directory.parent:
+        if self._is_package(directory):
+            while self._is_package(directory) and directory != directory.parent:
                 parts.append(directory.name)
                 directory = directory.parent
             return ".".join(reversed(parts)), is_package
@@ -79,8 +85,3 @@ class Layout:
                 relative = directory.relative_to(source_root).parts
                 return ".".join([*relative, *reversed(parts)]) or absolute.stem, is_package
         return ".".join(reversed(parts)) or directory.name, is_package
-
-
-@lru_cache(maxsize=4096)
-def _is_package(directory: str) -> bool:
-    return os.path.isfile(os.path.join(directory, "__init__.py"))

@@ -120,7 +120,10 @@ def to_expr(node: ast.expr | None, depth: int = 0) -> Expr:
     if isinstance(node, ast.Dict):
         return [
             "dict",
-            [[to_expr(k, depth), to_expr(v, depth)] for k, v in zip(node.keys, node.values)],
+            [
+                [to_expr(k, depth), to_expr(v, depth)]
+                for k, v in zip(node.keys, node.values, strict=True)
+            ],
         ]
     if isinstance(node, ast.Subscript):
         return ["subscript", to_expr(node.value, depth), to_expr(node.slice, depth)]
@@ -133,9 +136,12 @@ def _interesting_call(call: ast.Call) -> str | None:
     """What a call may be, from its shape alone: a route, an include, a mount, a call that
     hands objects to a function (`register(app)`), or nothing the index needs."""
     func = call.func
-    if isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute):
-        if func.func.attr in ROUTE_VERBS | WEBSOCKET_VERBS:
-            return "route-call"  # `app.get("/ping")(ping)`
+    if (
+        isinstance(func, ast.Call)
+        and isinstance(func.func, ast.Attribute)
+        and func.func.attr in ROUTE_VERBS | WEBSOCKET_VERBS
+    ):
+        return "route-call"  # `app.get("/ping")(ping)`
     if isinstance(func, ast.Attribute):
         attr = func.attr
         if attr in ADD_ROUTE:
@@ -407,7 +413,9 @@ class _Summary:
             )
             self.data["passes"].append({"func": to_expr(func), "args": passed, **where})
 
-    def decorator_route(self, decorator: ast.expr, qualname: str, scope: str, position: int) -> None:
+    def decorator_route(
+        self, decorator: ast.expr, qualname: str, scope: str, position: int
+    ) -> None:
         if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
             return
         verb = decorator.func.attr

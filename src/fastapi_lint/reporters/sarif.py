@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi_lint import __version__
-from fastapi_lint.diagnostics import Diagnostic, Severity
+from fastapi_lint.diagnostics import Diagnostic, Related, Severity
 from fastapi_lint.fingerprints import fingerprints, relative_path
 from fastapi_lint.rule import Rule
 
@@ -107,7 +107,7 @@ def _engine_descriptor(diagnostic: Diagnostic) -> dict[str, Any]:
 
 def _result(diagnostic: Diagnostic, rule_index: int, fingerprint: str, root: Path) -> dict:
     start, end = diagnostic.start, max(diagnostic.end, diagnostic.start)
-    return {
+    result = {
         "ruleId": diagnostic.code,
         "ruleIndex": rule_index,
         "level": LEVELS[diagnostic.severity],
@@ -126,6 +126,23 @@ def _result(diagnostic: Diagnostic, rule_index: int, fingerprint: str, root: Pat
             }
         ],
         "partialFingerprints": {"primaryLocationLineHash": fingerprint},
+    }
+    if diagnostic.related:
+        result["relatedLocations"] = [
+            _related_location(number, related, root)
+            for number, related in enumerate(diagnostic.related)
+        ]
+    return result
+
+
+def _related_location(number: int, related: Related, root: Path) -> dict[str, Any]:
+    return {
+        "id": number,
+        "physicalLocation": {
+            "artifactLocation": _artifact(related.path, root),
+            "region": {"startLine": related.start.line, "startColumn": related.start.column},
+        },
+        "message": {"text": related.message},
     }
 
 

@@ -28,15 +28,16 @@ class BlockingCallInAsyncFunction(Rule):
     `requests`, module-level `httpx` (and `httpx2`) calls, `urllib.request.urlopen`,
     `urllib3`, the builtin `open()` (also `io.open_code`, `os.fdopen`) and `input()`,
     `subprocess`, `os.system`/`os.popen`/`os.spawn*`/`os.wait*`, directory listings
-    (`os.listdir`, `os.scandir`, `os.walk`, `glob.glob`), blocking `socket` calls, `shutil`
-    copies, moves and deletes, and sync database drivers that connect when called
-    (`psycopg2.connect`, `sqlite3.connect`, `pymysql.connect`). Names are resolved through
-    imports, so `from time import sleep` and `import requests as rq` are recognised.
+    (`os.listdir`, `os.scandir`, `os.walk`, `glob.glob`), `socket` name lookups and
+    `socket.create_connection`, `shutil` copies, moves and deletes, and sync database
+    drivers that connect when called (`psycopg2.connect`, `sqlite3.connect`,
+    `pymysql.connect`). Names are resolved through imports, so `from time import sleep` and
+    `import requests as rq` are recognised.
 
     It also checks method calls on objects of a known synchronous type:
 
     - `httpx.Client`/`httpx2.Client` and `requests.Session` requests (`get`, `post`, ...,
-      `request`, `send`, `stream`), `urllib3.PoolManager` and `socket.socket` I/O;
+      `request`, `send`, `stream`), and `urllib3.PoolManager` requests;
     - `pathlib.Path` reads, writes and directory walks (`read_text`, `read_bytes`,
       `write_text`, `write_bytes`, `open`, `glob`, `rglob`, `iterdir`, `walk`), and file
       objects (`read`, `readline`, `write`, `flush`, ...);
@@ -75,6 +76,8 @@ class BlockingCallInAsyncFunction(Rule):
       `get_paginator`, `get_waiter`) and sub-resource constructors (`s3.Bucket("b")`);
     - `open()` passed straight to `anyio.wrap_file` or `trio.wrap_file`;
     - the methods of a file in the function that opened it: its `open()` is the one finding;
+    - methods of sockets: in async code they are usually non-blocking sockets driven by the
+      loop (`sock.setblocking(False)`, then `sock.accept()` once readable);
     - in-memory streams (`io.BytesIO`, `io.StringIO`) and `typing.IO` annotations, async
       clients (`httpx.AsyncClient`, `redis.asyncio`, motor, `anyio.Path`), and objects whose
       type the file does not show (imported from another module, unannotated parameters).

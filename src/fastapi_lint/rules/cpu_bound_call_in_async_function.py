@@ -4,7 +4,13 @@ from collections.abc import Iterator
 
 from fastapi_lint.blocking import CPU_BOUND_CALLS, FAPI205
 from fastapi_lint.diagnostics import Severity
-from fastapi_lint.receivers import Receivers, executing_async_function, receivers
+from fastapi_lint.lazy import libcst as cst
+from fastapi_lint.receivers import (
+    Receivers,
+    executing_async_function,
+    receivers,
+    reported_methods,
+)
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import CallSite, FileModel
 
@@ -99,6 +105,9 @@ def _cpu_bound_name(model: FileModel, site: CallSite, typing: Receivers) -> str 
     name = model.callee(site)
     if name is not None:
         return name if name in CPU_BOUND_CALLS else None
+    func = site.call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in reported_methods(FAPI205):
+        return None
     found = typing.method_call(site.call, site.scope)
     if found is None:
         return None
