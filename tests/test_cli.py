@@ -53,6 +53,8 @@ JSON_KEYS = {
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
+ONE_ROUTE = "Checked 1 route in 1 app.\n"  # the route count, on stderr
+
 
 def codes(run) -> list[str]:
     assert "Traceback" not in run.stderr
@@ -125,7 +127,7 @@ def test_one_error_is_singular(run_cli, tmp_path):
 def test_clean_project_says_all_checks_passed(run_cli, tmp_path):
     project(tmp_path, {"a.py": CLEAN})
     run = run_cli("check", cwd=tmp_path)
-    assert (run.exit_code, run.stdout, run.stderr) == (0, "All checks passed!\n", "")
+    assert (run.exit_code, run.stdout, run.stderr) == (0, "All checks passed!\n", ONE_ROUTE)
 
 
 def test_quiet_drops_the_summary(run_cli, tmp_path):
@@ -387,7 +389,7 @@ def test_entry_point_reports_violations(command, tmp_path):
         ["a.py:3:1:", "FAPI401"],
     ]
     assert lines[-2] == "Found 3 errors."
-    assert done.stderr == ""
+    assert done.stderr == "Checked 1 route in 1 app.\n"
 
 
 def test_entry_point_shorthand_and_json(command, tmp_path):
@@ -400,7 +402,7 @@ def test_entry_point_shorthand_and_json(command, tmp_path):
 def test_entry_point_on_a_clean_file(command, tmp_path):
     project(tmp_path, {"a.py": CLEAN})
     done = _run(command, "a.py", cwd=tmp_path)
-    assert (done.returncode, done.stdout, done.stderr) == (0, "All checks passed!\n", "")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "All checks passed!\n", ONE_ROUTE)
 
 
 def test_entry_point_errors_exit_2_without_traceback(command, tmp_path):

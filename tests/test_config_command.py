@@ -145,6 +145,8 @@ def test_json_output(run_cli, project: Path) -> None:
         "output-format",
         "baseline",
         "cache-dir",
+        "src",
+        "router-classes",
     ]
     assert all(set(entry) == {"value", "source"} for entry in settings.values())
     assert data["config-file"] == {"value": path, "source": DEFAULT_SOURCE}

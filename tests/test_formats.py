@@ -443,7 +443,16 @@ def test_sarif_holds_what_github_code_scanning_reads(run_cli, project):
 def test_sarif_lists_only_the_enabled_rules(run_cli, project):
     run = _check(run_cli, project, "--output-format", "sarif", "--select", "FAPI1,FAPI501")
     driver = json.loads(run.stdout)["runs"][0]["tool"]["driver"]
-    assert [rule["id"] for rule in driver["rules"]] == ["FAPI101", "FAPI102", "FAPI105", "FAPI501"]
+    assert [rule["id"] for rule in driver["rules"]] == [
+        "FAPI101",
+        "FAPI102",
+        "FAPI103",
+        "FAPI104",
+        "FAPI105",
+        "FAPI111",
+        "FAPI112",
+        "FAPI501",
+    ]
 
 
 def test_sarif_uris_are_relative_to_the_project_root(run_cli, project):

@@ -229,7 +229,8 @@ def _encode(d: Diagnostic) -> list[Any]:
 
 
 def _decode(path: Path, item: list[Any], with_edits: bool) -> Diagnostic:
-    line, column, end_line, end_column, code, name, message, severity, fix, edits, source = item[:11]
+    stored = item[:11]
+    line, column, end_line, end_column, code, name, message, severity, fix, edits, source = stored
     related = tuple(_decode_related(entry) for entry in (item[11] if len(item) > 11 else ()))
     texts = (code, name, message, *source)
     if not all(isinstance(text, str) for text in texts):

@@ -26,6 +26,7 @@ from fastapi_lint.diagnostics import (
     engine_diagnostic,
 )
 from fastapi_lint.fixes import Fix, TextEdit, apply_fixes, text_edits
+from fastapi_lint.nesting import nested_too_deeply
 from fastapi_lint.positions import node_ranges
 from fastapi_lint.rule import Finding, Rule, triggered
 from fastapi_lint.rules.unused_noqa import UnusedNoqa
@@ -36,11 +37,6 @@ from fastapi_lint.timings import FIXES, MODEL, PARSE, POSITIONS, READ, SUPPRESSI
 _FILE_START = Position(1, 1)
 MAX_FIX_ROUNDS = 10
 MAX_SOURCE_LINES = 10
-# CPython refuses more than 200 nested brackets; LibCST's native parser accepts them but
-# overflows its stack at a few thousand, which kills the process instead of raising.
-_MAX_BRACKET_DEPTH = 200
-_OPENING = b"([{"
-_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"()[]{}")
 
 
 @dataclass
@@ -108,7 +104,7 @@ class Engine:
             if not triggered(rules, data) and not self.project.must_parse(path):
                 return FileResult(path, [])
             decoded = _decode(data)
-            too_deep = not isinstance(decoded, Exception) and _nested_too_deeply(data)
+            too_deep = not isinstance(decoded, Exception) and nested_too_deeply(data)
         if isinstance(decoded, UnicodeError | SyntaxError | LookupError):
             message = f"Cannot decode file: {_reason(decoded)}"
             return FileResult(path, [engine_diagnostic(path, UNREADABLE_FILE, message)])
@@ -266,19 +262,6 @@ def _decode(data: bytes) -> tuple[str, str] | UnicodeError | SyntaxError | Looku
         return data.decode(encoding), encoding
     except (UnicodeError, SyntaxError, LookupError) as error:
         return error
-
-
-def _nested_too_deeply(data: bytes) -> bool:
-    """Brackets nested deeper than CPython allows (brackets in strings and comments count too)."""
-    depth = 0
-    for byte in data.translate(None, _NOT_BRACKETS):
-        if byte in _OPENING:
-            depth += 1
-            if depth > _MAX_BRACKET_DEPTH:
-                return True
-        elif depth:
-            depth -= 1
-    return False
 
 
 def _compile_error(text: str | None, path: Path) -> bool:

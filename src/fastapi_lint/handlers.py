@@ -7,6 +7,7 @@ name is one of Starlette's or FastAPI's response classes, or a local subclass of
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, TypeAlias
 
 from fastapi_lint import names
 from fastapi_lint.lazy import libcst as cst
@@ -22,7 +23,8 @@ _TEMPLATES = frozenset(
 _CONSTANT_NAMES = frozenset({"True", "False", "None"})
 _DEPTH = 8
 
-Returns = dict[cst.FunctionDef, list[tuple[cst.BaseExpression | None, Scope]]]
+if TYPE_CHECKING:  # a runtime alias would load LibCST on a cache hit
+    Returns: TypeAlias = dict[cst.FunctionDef, list[tuple[cst.BaseExpression | None, Scope]]]
 
 
 def handler_returns(model: FileModel) -> Returns:

@@ -61,3 +61,26 @@ router.add_api_route("/export", export_orders, methods=["GET"])
 
 # Clean: the handler's return annotation is the response model
 router.add_api_route("", list_orders, methods=["GET"])
+
+
+# FAPI104: `GET /orders/{order_id}/receipt` again, under another parameter name: the first
+# registration (`download_receipt`) answers every request, this one is never called
+@router.get("/{receipt_id}/receipt", response_class=PlainTextResponse)
+def download_receipt_copy(receipt_id: int) -> str:
+    """Return a copy of the order's receipt as plain text."""
+    with open(f"receipts/copies/{receipt_id}.txt") as receipt:
+        return receipt.read()
+
+
+# Clean: one operation ID per operation
+@router.get("/{order_id}/status", operation_id="read_order_status")
+async def read_order_status(order_id: int) -> dict[str, str]:
+    """Return where the order is in its delivery."""
+    return {"status": _ORDERS[order_id].status}
+
+
+# FAPI111: the operation ID of the route above again: generated API clients break
+@router.get("/{order_id}/tracking", operation_id="read_order_status")
+async def read_order_tracking(order_id: int) -> dict[str, str]:
+    """Return the carrier's tracking number for the order."""
+    return {"tracking": f"TRACK-{order_id}"}

@@ -14,19 +14,26 @@ import ast
 import io
 import tokenize
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi_lint.diagnostics import Position, Related
 from fastapi_lint.project.index import UNKNOWN_PART, ProjectIndex, Row, Site
 from fastapi_lint.project.matching import Pattern, mount_pattern, parse_path
 from fastapi_lint.project.summary import parse
 
-# Compound statements whose bodies may not run, or run several times (`try/except*` is
-# 3.11+).
+if TYPE_CHECKING:
+    from fastapi_lint.semantic import Route
+
+# Compound statements whose bodies may not run, may stop half-way, or run several times: a
+# `with` too, whose context manager may swallow an exception (`pytest.raises`, `suppress`).
+# (`try/except*` is 3.11+.)
 _CONDITIONAL = (
     ast.If,
+    ast.With,
+    ast.AsyncWith,
     ast.For,
     ast.AsyncFor,
     ast.While,
@@ -69,6 +76,23 @@ def app_tables(index: ProjectIndex) -> AppTables:
     if tables is None:
         tables = _TABLES[index] = AppTables.build(index)
     return tables
+
+
+def route_rows(route: Route) -> Sequence[Row]:
+    """The rows of one route of the per-file model. Two calls registering one handler in one
+    scope (`add_api_route("/a", h)`, then `add_api_route("/b", h)`) share their rows: each
+    keeps those of its own path and methods, and none when that does not tell them apart."""
+    rows, path, methods = route.rows, route.path, route.methods
+    if len({(row.file, row.line) for row in rows}) <= 1:
+        return rows
+    if path is None or methods is None:
+        return ()
+    kept = [
+        row
+        for row in rows
+        if row.path.endswith(path) and frozenset(row.methods) == frozenset(methods)
+    ]
+    return kept if len({(row.file, row.line) for row in kept}) == 1 else ()
 
 
 def pattern(row: Row) -> Pattern | None:
@@ -114,6 +138,21 @@ def related(file: Path, line: int, message: str) -> Related:
     return Related(file, Position(line, _indent(file, line) + 1), message)
 
 
+def standard_matching(index: ProjectIndex, row: Row) -> bool:
+    """Whether the row's route matches requests as `APIRoute` does: none of the routers
+    it is registered through sets `route_class=` (a route class may override `matches`),
+    or may, through `**options`."""
+    for site in row.sites:
+        info = index.objects.get(site.receiver)
+        if info is None:
+            return False
+        shared = [index.objects.get(template) for template in info.templates]
+        for candidate in (info, *shared):
+            if candidate is not None and candidate.keywords.keys() & {"route_class", "**"}:
+                return False
+    return True
+
+
 # -- whether one registration certainly comes before another ------------------------------
 
 
@@ -121,11 +160,17 @@ def parting_sites(first: Row, then: Row) -> tuple[Site, Site] | None:
     """The two registrations where the chains of two rows of one app part: two
     `include_router` calls for a router included twice, the routes themselves for two
     routes of one router."""
+    level = _split(first, then)
+    return (first.sites[level], then.sites[level]) if level is not None else None
+
+
+def _split(first: Row, then: Row) -> int | None:
+    """The level of `order` (and `sites`) where two rows of one app part."""
     if len(first.sites) != len(first.order) or len(then.sites) != len(then.order):
         return None
-    for level, (a, b) in enumerate(zip(first.order, then.order)):
+    for level, (a, b) in enumerate(zip(first.order, then.order, strict=False)):
         if a != b:
-            return first.sites[level], then.sites[level]
+            return level
     return None
 
 
@@ -140,11 +185,10 @@ def registered_before(index: ProjectIndex, first: Row, then: Row) -> bool:
     modules, made in functions that may not run, or under an `if`) leaves the order to
     the code that runs, and the rules stay silent.
     """
-    parting = parting_sites(first, then)
-    if parting is None:
+    split = _split(first, then)
+    if split is None:
         return False
-    mine, theirs = parting
-    split = first.sites.index(mine)
+    mine, theirs = first.sites[split], then.sites[split]
     same_call_site = (mine.file, mine.scope, mine.receiver) == (
         theirs.file,
         theirs.scope,
@@ -211,15 +255,15 @@ def _read_facts(path: Path) -> _FileFacts:
 
 def _mark_block(body: list[ast.stmt], guarded: bool, lines: dict[int, bool]) -> None:
     """Record, for the lines of each statement's own code, whether it may not run: it is
-    inside an `if`, a loop, a `try` or a `match` of its function, or follows one that may
-    `return` early."""
+    inside an `if`, a loop, a `try`, a `with` or a `match` of its function, or follows one
+    that may `return` early."""
     returned = False
     for statement in body:
         here = guarded or returned
         _mark_statement(statement, here, lines)
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
             _mark_block(statement.body, False, lines)
-        elif isinstance(statement, ast.ClassDef | ast.With | ast.AsyncWith):
+        elif isinstance(statement, ast.ClassDef):
             _mark_block(statement.body, here, lines)
         elif isinstance(statement, _CONDITIONAL):
             for block in _blocks(statement):

@@ -3,7 +3,7 @@
 A summary is reused while its file's size and modification time are unchanged, as ruff
 does, so a warm run (or a pre-commit run naming a few files) does not read the project again.
 The summaries live in one JSON file beside the result cache
-(`<cache dir>/<version>/index-<key>.json`), written atomically.
+(`<cache dir>/<version>/project-index-v<N>.data`), written atomically.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from fastapi_lint.project.summary import SUMMARY_VERSION, parse, summarize
 _REGISTERS = re.compile(
     rb"@[\w.]+\.(?:get|post|put|patch|delete|head|options|trace|api_route|websocket"
     rb"|websocket_route)\(|\.(?:add_api_route|add_route|add_api_websocket_route"
-    rb"|add_websocket_route|include_router|mount|host)\(|\)\(|fastapi|starlette"
+    rb"|add_websocket_route|include_router|mount|host)\(|fastapi|starlette"
+    rb"|\.(?:get|post|put|patch|delete|head|options|trace|api_route)\([^()]*\)\("
 )
 
 
@@ -39,7 +40,7 @@ class SummaryStore:
 
     def __init__(self, directory: Path | None) -> None:
         self.file = (
-            directory / fastapi_lint.__version__ / f"index-v{SUMMARY_VERSION}.json"
+            directory / fastapi_lint.__version__ / f"project-index-v{SUMMARY_VERSION}.data"
             if directory is not None
             else None
         )

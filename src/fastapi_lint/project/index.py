@@ -239,6 +239,7 @@ class ProjectIndex:
         self.covers_project = False
         self._by_app: dict[str, list[Row]] | None = None
         self._registering: frozenset[Path] | None = None
+        self._top_level: frozenset[str] | None = None
         self._collect()
         self.rows = self._table()
         self._rows_by_route: dict[tuple[str, str, str], list[Row]] = {}
@@ -360,8 +361,10 @@ class ProjectIndex:
             self._registering = frozenset(found)
         return self._registering
 
-    def top_level_names(self) -> set[str]:
-        return {name.split(".", 1)[0] for name in self._by_name}
+    def top_level_names(self) -> frozenset[str]:
+        if self._top_level is None:
+            self._top_level = frozenset(name.split(".", 1)[0] for name in self._by_name)
+        return self._top_level
 
     def find_module(self, name: str, near: ModuleInfo | None = None) -> ModuleInfo | None:
         """The module an import of `name` from `near` reaches: when several files claim the
@@ -687,6 +690,20 @@ class ProjectIndex:
             if isinstance(passed, Obj):
                 key = f"{function.module}:{function.qualname}.{name}"
                 self._bound.setdefault(key, set()).add(passed.key)
+
+    def _bind_lifespan(self, expr: Expr, module: str, scope: str, app: str) -> None:
+        """`FastAPI(lifespan=start)`: FastAPI calls `start(app)`, so routes registered there
+        (or in functions it hands the app to) are the app's."""
+        function = self.evaluate(expr, module, scope)
+        target = self.modules.get(function.module) if isinstance(function, Func) else None
+        summary = target.summary["functions"].get(function.qualname) if target else None
+        if summary is None or not summary["params"]:
+            return
+        assert isinstance(function, Func)
+        first = summary["params"][0][0]
+        self.resolve_name(function.module, function.qualname, first)  # the parameter's object
+        key = f"{function.module}:{function.qualname}.{first}"
+        self._bound.setdefault(key, set()).add(app)
 
     def _settle_parameters(self) -> bool:
         """A parameter's routes are its arguments' routes: each argument shares them, and an
@@ -1040,7 +1057,10 @@ class ProjectIndex:
             templates = []
             if isinstance(func, Cls) and func.project:
                 templates = self._class_templates(func.name)
-            return self._object(key, kind, module, scope, keywords, templates=templates)
+            made = self._object(key, kind, module, scope, keywords, templates=templates)
+            if kind == "app" and "lifespan" in keywords:
+                self._bind_lifespan(keywords["lifespan"], module, scope, key)
+            return made
         if isinstance(func, Cls) and func.project:
             return Inst(func.name)
         if isinstance(func, Func):

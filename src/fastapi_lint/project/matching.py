@@ -104,10 +104,13 @@ def covers(earlier: Pattern, later: Pattern) -> bool:
         head = later[:fixed]
         if any(segment.convertor == PATH for segment in head):
             return False
-        return all(_segment_covers(e, l) for e, l in zip(earlier[:fixed], head, strict=True))
+        return all(
+            _segment_covers(mine, theirs)
+            for mine, theirs in zip(earlier[:fixed], head, strict=True)
+        )
     if len(earlier) != len(later) or (later and later[-1].convertor == PATH):
         return False
-    return all(_segment_covers(e, l) for e, l in zip(earlier, later, strict=True))
+    return all(_segment_covers(mine, theirs) for mine, theirs in zip(earlier, later, strict=True))
 
 
 def _segment_covers(earlier: Segment, later: Segment) -> bool:

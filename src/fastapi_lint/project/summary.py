@@ -17,13 +17,16 @@ import ast
 import warnings
 from typing import Any
 
+from fastapi_lint.nesting import nested_too_deeply
+
 # An expression, as nested lists (JSON-ready):
 #   ["name", id] | ["attr", expr, attr] | ["call", func, [args], {kw: expr}]
 #   ["str", value] | ["concat", [parts]] | ["const", value] | ["cond", a, b]
-#   ["list", [items]] | ["dict", [[key, value]...]] | ["subscript", expr, expr]
+#   ["list", [items]] | ["subscript", expr, expr]
 #   ["union", [exprs]] | ["opaque"]
 Expr = list[Any]
 OPAQUE: Expr = ["opaque"]
+_MAX_ITEMS = 32
 
 # Calls whose receiver may be an app or a router, by method name.
 ROUTE_VERBS = frozenset(
@@ -52,6 +55,8 @@ def parse(text: str) -> ast.Module | None:
 def _parse_with_libcst(text: str) -> ast.Module | None:
     """LibCST accepts syntax of newer Pythons; the summary only needs names, calls and
     strings, so the newer constructs are blanked out and the rest re-parsed with `ast`."""
+    if nested_too_deeply(text.encode("utf-8", "surrogatepass")):
+        return None  # LibCST would overflow its stack: no summary
     from fastapi_lint.project.newer_syntax import downgrade  # imports LibCST
 
     downgraded = downgrade(text)
@@ -116,15 +121,9 @@ def to_expr(node: ast.expr | None, depth: int = 0) -> Expr:
     if isinstance(node, ast.IfExp):
         return ["cond", to_expr(node.body, depth), to_expr(node.orelse, depth)]
     if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        if len(node.elts) > _MAX_ITEMS:  # a data table, not a list of methods or types
+            return OPAQUE
         return ["list", [to_expr(item, depth) for item in node.elts]]
-    if isinstance(node, ast.Dict):
-        return [
-            "dict",
-            [
-                [to_expr(k, depth), to_expr(v, depth)]
-                for k, v in zip(node.keys, node.values, strict=True)
-            ],
-        ]
     if isinstance(node, ast.Subscript):
         return ["subscript", to_expr(node.value, depth), to_expr(node.slice, depth)]
     if isinstance(node, ast.Await):

@@ -38,6 +38,8 @@ class MissingResponseModel(Rule):
     - the handler never returns a value (no `return`, a bare `return`, `return None`), or
       returns only literal constants (`return {"status": "ok"}`, `return "pong"`): a health
       check's fixed answer needs no model, and a reviewer would not ask for one;
+    - every `return` gives one of the above: a `Response`, nothing, or a constant (an
+      error `JSONResponse` beside a `return {"ok": True}`);
     - the handler is a generator (`yield`): FastAPI cannot describe what it produces;
     - the route sets `response_model=` (even `None`, on purpose) or `response_class=`: the
       class declares the contract (an `HTMLResponse` page, a `FileResponse` download);

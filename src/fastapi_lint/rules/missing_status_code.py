@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix
 from fastapi_lint.handlers import (
-    Returns,
     gives_response,
     handler_returns,
     has_none_annotation,
@@ -16,6 +16,9 @@ from fastapi_lint.handlers import (
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Option, Rule, string_list
 from fastapi_lint.semantic import FileModel, Route
+
+if TYPE_CHECKING:
+    from fastapi_lint.handlers import Returns
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
 CREATE_WORDS = ("create", "add", "register", "new", "insert", "upload", "signup")
@@ -70,8 +73,8 @@ class MissingStatusCode(Rule):
     - the handler that returns nothing is a generator (streaming), ends by raising, declares
       `response_model=` (even `None`), answers `HEAD` (which mirrors `GET`), or takes
       `BackgroundTasks` (`202 Accepted` may be meant);
-    - the route's methods are not literal, or a `POST` route also serves other methods
-      (`api_route(..., methods=["GET", "POST"])`: one status serves them all);
+    - the route's methods are not literal; and a create must answer `POST` only
+      (`api_route(..., methods=["GET", "POST"])` answers both with one status);
     - the handler is not defined in the same file.
 
     Each route is checked on its own: stacked decorators each need their `status_code=`.

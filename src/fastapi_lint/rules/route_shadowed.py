@@ -12,6 +12,8 @@ from fastapi_lint.project.app_routes import (
     pattern,
     registered_before,
     related,
+    route_rows,
+    standard_matching,
     where,
 )
 from fastapi_lint.project.index import ProjectIndex, Row
@@ -46,7 +48,8 @@ class RouteShadowed(Rule):
     empty string. A route is reported only when **every** path it matches is matched by the
     earlier one for a method they share: `/items/{item_id:int}` does not shadow
     `/items/me`. A mount (`app.mount("/static", ...)`) registered before a route takes every
-    request under `/static/`, for every method.
+    request under `/static/`, for every method. A route with several methods of which only
+    some are shadowed is reported, naming those methods.
 
     The order counts across `include_router`: routes of a router included first come first.
     The route is reported, naming the one that shadows it, with that route as a related
@@ -60,18 +63,20 @@ class RouteShadowed(Rule):
     A route is **not** reported when:
 
     - the order is not certain: the two registrations are made in different files or
-      functions (the order then depends on imports and calls), or under an `if`, a loop or
-      a `try`, or on a router built in a function that may not run;
+      functions (the order then depends on imports and calls), under an `if`, a loop, a
+      `try` or a `with` (its context manager may swallow an error, as `pytest.raises`
+      does), after an early `return`, or on a router built in a function that may not
+      run;
+    - a router the earlier route is registered through sets `route_class=` (a route class
+      may match requests its own way) or passes `**options`;
     - a path or method is computed by an expression the index cannot resolve, or uses a
       parameter inside a segment (`/files/{name}.txt`) or a custom convertor;
     - the two routes have exactly the same path and method: that is
       [FAPI104](FAPI104.md) (`duplicate-route`);
-    - it answers other methods too (`api_route(methods=["GET", "POST"])` with only `GET`
-      shadowed is reported, naming the shadowed methods), or it is a Starlette
-      `add_route` without `methods=`, which answers every method;
+    - it is a Starlette `add_route` without `methods=`, which answers every method;
     - its router is not served by any app;
-    - a mount is shadowed: only routes are checked. Routes of a mounted sub-application
-      are matched against that application's own routes.
+    - it is a websocket route, or a mount: only HTTP routes are checked. Routes of a
+      mounted sub-application are matched against that application's own routes only.
 
     ## Example
     ```python
@@ -149,9 +154,7 @@ class RouteShadowed(Rule):
                 "every path it matches"
             )
             note = f"`{label(by)}` is registered here, before it"
-        return self.finding(
-            route.report_node, message, related=(related(by.file, by.line, note),)
-        )
+        return self.finding(route.report_node, message, related=(related(by.file, by.line, note),))
 
 
 def _answers_any_method(route: Route) -> bool:
@@ -160,7 +163,7 @@ def _answers_any_method(route: Route) -> bool:
 
 def _first_shadow(index: ProjectIndex, route: Route) -> _Shadow | None:
     tables = app_tables(index)
-    for row in route.rows:
+    for row in route_rows(route):
         later = pattern(row)
         methods = known_methods(row)
         if row.app is None or later is None or methods is None:
@@ -172,7 +175,7 @@ def _first_shadow(index: ProjectIndex, route: Route) -> _Shadow | None:
             shadowing = pattern(earlier)
             if shadowing is None or shadowing == later or not covers(shadowing, later):
                 continue
-            if registered_before(index, earlier, row):
+            if standard_matching(index, earlier) and registered_before(index, earlier, row):
                 return _Shadow(row, earlier, shared)
     return None
 
