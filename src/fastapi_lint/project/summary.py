@@ -38,7 +38,7 @@ ADD_WEBSOCKET = frozenset({"add_api_websocket_route", "add_websocket_route"})
 INCLUDE = "include_router"
 MOUNT = "mount"
 HOST = "host"
-SUMMARY_VERSION = 1  # part of the summary cache's key
+SUMMARY_VERSION = 2  # part of the summary cache's key
 
 
 def parse(text: str) -> ast.Module | None:
@@ -300,6 +300,7 @@ class _Summary:
             "self": self_name,
             "parent": scope,
             "decorators": decorators,
+            "calls": [],  # [callee, line, column] of every call in its body (not nested defs)
         }
         names: dict[str, list] = {}
         for arg in every:
@@ -363,6 +364,9 @@ class _Summary:
                 stack.extend(ast.iter_child_nodes(current))
 
     def call(self, node: ast.Call, scope: str) -> None:
+        function = self.data["functions"].get(scope)
+        if function is not None:  # what each function calls (blocking work through helpers)
+            function["calls"].append([to_expr(node.func), node.lineno, node.col_offset + 1])
         kind = _interesting_call(node)
         if kind is None:
             return
