@@ -232,6 +232,21 @@ def make_app() -> FastAPI:
     assert _where(_findings(run_cli, tmp_path, "FAPI103")) == {("main.py", 14, "FAPI103")}
 
 
+def test_stacked_decorators_register_from_the_bottom_up(run_cli, tmp_path):
+    source = """from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/users/{user_id}")
+@app.get("/users/me")
+async def read_user(user_id: str = "me"):
+    return {}
+"""
+    project(tmp_path, {"main.py": source})
+    assert _findings(run_cli, tmp_path, "FAPI103,FAPI104") == []
+
+
 def test_registrations_made_from_two_modules_have_no_certain_order(run_cli, tmp_path):
     project(
         tmp_path,

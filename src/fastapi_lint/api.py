@@ -226,7 +226,8 @@ def build_project(
     (with the configured excludes) and the linted files, summaries cached in `cache_dir`.
     Without a project (no pyproject.toml nor .git: the root is only the current directory),
     the index covers the linted files alone: a run from a home directory never walks it."""
-    project_files = _discover([settings.root], settings).files if _is_project(settings) else []
+    covers_project = _is_project(settings)
+    project_files = _discover([settings.root], settings).files if covers_project else []
     index = build_index(
         sorted({*project_files, *files}, key=lambda path: path.parts),
         settings.root,
@@ -234,6 +235,7 @@ def build_project(
         router_classes=settings.router_classes,
         cache_dir=cache_dir,
     )
+    index.covers_project = covers_project
     names = index.top_level_names() - FASTAPI_MODULES
     return ProjectModules(sorted(name for name in names if name.isidentifier()), index)
 

@@ -196,7 +196,22 @@ def registered_before(index: ProjectIndex, first: Row, then: Row) -> bool:
     )
     if not same_call_site or mine.line >= theirs.line or not _unconditional(mine):
         return False
+    if _stacked(first, then, split):
+        return False
     return all(_made_with_receiver(index, site) for site in first.sites[split + 1 :])
+
+
+def _stacked(first: Row, then: Row, split: int) -> bool:
+    """Two decorators of one function: Python applies the lowest first, so the source order
+    is the reverse of the registration order."""
+    if split != len(first.sites) - 1 or split != len(then.sites) - 1:
+        return False
+    keys = (first.route_key, then.route_key)
+    if None in keys:
+        return False
+    (module, function, position), (other_module, other_function, other_position) = keys
+    same_function = (module, function) == (other_module, other_function)
+    return same_function and position.startswith("@") and other_position.startswith("@")
 
 
 def _made_with_receiver(index: ProjectIndex, site: Site) -> bool:

@@ -274,9 +274,15 @@ class ProjectIndex:
             return ""
         rows = self._rows_by_file().get(path, [])
         apps = {row.app for row in rows if row.app is not None}
-        parts = [repr(row) for row in rows]
+        parts = [f"covers project: {self.covers_project}", *(repr(row) for row in rows)]
         parts.extend(repr(row) for app in sorted(apps) for row in self._rows_by_app()[app])
-        parts.extend(f"{m.key}:{m.stamp}" for m in self._imported_closure(info))
+        # A router no app serves may be included by any module (FAPI112): all of them count.
+        closure = (
+            self.modules.values()
+            if any(row.app is None for row in rows)
+            else self._imported_closure(info)
+        )
+        parts.extend(f"{m.key}:{m.stamp}" for m in sorted(closure, key=lambda m: m.key))
         return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
     def _rows_by_file(self) -> dict[Path, list[Row]]:

@@ -9,6 +9,7 @@ from fastapi_lint.rules.cors_wildcard_origin import CorsWildcardOrigin
 from fastapi_lint.rules.cpu_bound_call_in_async_function import CpuBoundCallInAsyncFunction
 from fastapi_lint.rules.duplicate_operation_id import DuplicateOperationId
 from fastapi_lint.rules.duplicate_route import DuplicateRoute
+from fastapi_lint.rules.http_exception_non_error_status import HttpExceptionNonErrorStatus
 from fastapi_lint.rules.http_exception_returned import HttpExceptionReturned
 from fastapi_lint.rules.missing_response_model import MissingResponseModel
 from fastapi_lint.rules.missing_status_code import MissingStatusCode
@@ -16,6 +17,7 @@ from fastapi_lint.rules.pydantic_v1_config_class import PydanticV1ConfigClass
 from fastapi_lint.rules.route_shadowed import RouteShadowed
 from fastapi_lint.rules.router_never_included import RouterNeverIncluded
 from fastapi_lint.rules.sync_session_in_async_function import SyncSessionInAsyncFunction
+from fastapi_lint.rules.trusted_host_wildcard import TrustedHostWildcard
 from fastapi_lint.rules.undocumented_route import UndocumentedRoute
 from fastapi_lint.rules.unused_noqa import UnusedNoqa
 
@@ -26,6 +28,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     RouteShadowed,
     DuplicateRoute,
     HttpExceptionReturned,
+    HttpExceptionNonErrorStatus,
     DuplicateOperationId,
     RouterNeverIncluded,
     BlockingCallInAsyncFunction,
@@ -33,6 +36,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     AsyncSessionNotAwaited,
     CpuBoundCallInAsyncFunction,
     CorsWildcardOrigin,
+    TrustedHostWildcard,
     UndocumentedRoute,
     PydanticV1ConfigClass,
 )

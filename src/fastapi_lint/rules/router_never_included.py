@@ -29,16 +29,19 @@ class RouterNeverIncluded(Rule):
     A router is **not** reported when it may be included by code the index cannot follow,
     or by someone else:
 
-    - an `include_router` call near it (in its package, or in a module that may import its
+    - an `include_router` call near it (in its package, or in a module that imports its
       module) takes an argument the index cannot resolve: a loop over routers, a router
-      found with `importlib`, a router built by a call to another library;
+      found with `importlib`, a router returned by another library (any of them could be
+      this one);
     - its name is used for anything other than its creation, registering routes on it,
       importing it and including it: listed in `__all__`, re-exported from a package's
       `__init__.py` (`from .users import router`), returned, passed to a function, put in
-      a list, mounted, or even named in a comment or a string of a module that imports it;
+      a list, mounted, its `.routes` read (OpenAPI `callbacks=`), or spelled in a string
+      (`getattr(module, "router")`), in its module or in one that imports it (comments
+      and docstrings do not count);
     - it is not a plain router built in a module body: a router built in a function
       (a factory for callers), a parameter, a `self.router`, or shared by another object;
-    - no app is created in its package or in a module that may import it: a library
+    - no app is created in its package or in a module that imports its module: a library
       ships routers for its users to include;
     - the index does not cover the whole project.
 

@@ -1,0 +1,459 @@
+"""What FastAPI makes of a route handler's parameters, read statically (FAPI108-FAPI110).
+
+FastAPI decides where each parameter comes from (`fastapi/dependencies/utils.py`,
+`analyze_param`): a FastAPI marker (`Query()`, `Path()`, `Body()`, `Depends()`, ...) in the
+default or in `Annotated[...]` metadata decides; otherwise a name of the path is a path
+parameter, `Request` and a few other classes are injected, `UploadFile` is a file, a type
+that is not a scalar (a Pydantic model, a dict, a list, set or tuple) is read from the
+**body**, and anything else from the query string.
+
+Everything is resolved through the semantic model and, for names imported from other modules
+of the project, the project index. What cannot be seen through (an `Annotated` alias defined
+in another module, a marker built by a helper) is *opaque*: rules never report on it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastapi_lint import names
+from fastapi_lint.handlers import is_response_name
+from fastapi_lint.lazy import libcst as cst
+from fastapi_lint.semantic import BindingKind, scope_qualname, string_value
+
+if TYPE_CHECKING:
+    from fastapi_lint.semantic import FileModel, Scope
+
+# The parameter regex of Starlette's router: only these are path parameters (no spaces, ASCII).
+PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(:[a-zA-Z_][a-zA-Z0-9_]*)?}")
+
+DEPENDENCY = frozenset({"Depends", "Security"})
+BODY = frozenset({"Body", "Form", "File"})
+REQUEST_PARAMS = frozenset({"Query", "Path", "Header", "Cookie"})
+UNKNOWN = "?"  # the kind of a marker that may be hidden behind a name we cannot see through
+_MARKERS = {
+    f"fastapi.{module}{kind}": kind
+    for kind in (*DEPENDENCY, *BODY, *REQUEST_PARAMS)
+    for module in ("", "param_functions.", "params.")
+}
+_MARKERS["fastapi.Depends"] = "Depends"
+_MARKERS["fastapi.Security"] = "Security"
+# Libraries whose names are never FastAPI markers, nor `Annotated` aliases that hide one.
+_PLAIN_LIBRARIES = frozenset(
+    {
+        "builtins", "typing", "typing_extensions", "collections", "uuid", "datetime",
+        "decimal", "enum", "pathlib", "ipaddress", "pydantic", "pydantic_settings",
+        "fastapi", "starlette", "sqlalchemy", "sqlmodel", "annotated_types",
+    }
+)  # fmt: skip
+_SCALARS = frozenset(
+    {
+        "builtins.str", "builtins.int", "builtins.float", "builtins.bool", "builtins.bytes",
+        "typing.Any", "uuid.UUID", "datetime.datetime", "datetime.date", "datetime.time",
+        "datetime.timedelta", "decimal.Decimal", "pydantic.EmailStr", "pydantic.UUID4",
+        "pydantic.UUID1", "pydantic.HttpUrl", "pydantic.AnyUrl", "pydantic.AnyHttpUrl",
+        "pydantic.SecretStr", "pydantic.StrictStr", "pydantic.StrictInt", "pydantic.StrictBool",
+        "pydantic.PositiveInt", "pydantic.NonNegativeInt",
+    }
+)  # fmt: skip
+_ENUMS = frozenset({"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag"})
+_SEQUENCES = frozenset(
+    {
+        "builtins.list", "builtins.set", "builtins.tuple", "builtins.frozenset",
+        "typing.List", "typing.Set", "typing.Tuple", "typing.FrozenSet", "typing.Sequence",
+        "typing.Deque", "collections.deque", "collections.abc.Sequence",
+    }
+)  # fmt: skip
+_MAPPINGS = frozenset(
+    {
+        "builtins.dict", "typing.Dict", "typing.Mapping", "typing.DefaultDict",
+        "typing.OrderedDict", "collections.abc.Mapping", "collections.defaultdict",
+        "collections.OrderedDict",
+    }
+)  # fmt: skip
+_UNIONS = frozenset({"typing.Optional", "typing.Union"})
+_MODELS = frozenset({"pydantic.BaseModel", "pydantic_settings.BaseSettings", "sqlmodel.SQLModel"})
+_DATACLASSES = frozenset({"dataclasses.dataclass", "pydantic.dataclasses.dataclass"})
+_UPLOAD_FILES = frozenset(
+    {
+        "fastapi.UploadFile",
+        "fastapi.datastructures.UploadFile",
+        "starlette.datastructures.UploadFile",
+    }
+)
+# Classes FastAPI injects itself, never read from the request's fields.
+_INJECTED = frozenset(
+    {
+        "fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request",
+        "fastapi.WebSocket", "fastapi.websockets.WebSocket", "starlette.websockets.WebSocket",
+        "starlette.requests.HTTPConnection", "fastapi.requests.HTTPConnection",
+        "fastapi.BackgroundTasks", "fastapi.background.BackgroundTasks",
+        "starlette.background.BackgroundTasks", "fastapi.security.SecurityScopes",
+        "fastapi.security.oauth2.SecurityScopes",
+    }
+)  # fmt: skip
+_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A FastAPI marker: `Query(...)`, `Depends(get_db)`, ... (`call` None when opaque)."""
+
+    kind: str
+    call: cst.Call | None
+    scope: Scope
+
+    def argument(self, keyword: str, position: int | None = None) -> cst.BaseExpression | None:
+        """The expression passed as `keyword=` (or at `position`) to the marker."""
+        if self.call is None:
+            return None
+        positional = [arg for arg in self.call.args if arg.keyword is None and not arg.star]
+        for arg in self.call.args:
+            if arg.keyword is not None and arg.keyword.value == keyword:
+                return arg.value
+        if position is not None and len(positional) > position:
+            return positional[position].value
+        return None
+
+
+@dataclass(frozen=True, eq=False)
+class Parameter:
+    """One parameter of a handler or dependency, as FastAPI sees it."""
+
+    node: cst.Param
+    name: str
+    type: cst.BaseExpression | None  # the annotation, `Annotated` and local aliases unwrapped
+    marker: Marker | None  # the marker that decides, from the default or the metadata
+    opaque: bool  # a marker may hide where we cannot see (an alias of another module)
+    scope: Scope  # where the annotation and the default are evaluated
+
+    @property
+    def is_dependency(self) -> bool:
+        return self.marker is not None and self.marker.kind in DEPENDENCY
+
+
+def path_parameters(path: str) -> list[str]:
+    """The names of a path's parameters, as Starlette finds them (`{id}`, `{id:int}`)."""
+    return [match.group(1) for match in PATH_PARAM.finditer(path)]
+
+
+def parameters(model: FileModel, function: cst.FunctionDef) -> list[Parameter]:
+    """The parameters FastAPI analyses (not `*args`, `**kwargs`)."""
+    info = model.function_info(function)
+    outer = info.scope.parent if info is not None else None
+    if outer is None:
+        return []
+    params = function.params
+    return [
+        _parameter(model, param, outer)
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+    ]
+
+
+def has_var_keyword(function: cst.FunctionDef) -> bool:
+    return isinstance(function.params.star_kwarg, cst.Param)
+
+
+def is_method(model: FileModel, function: cst.FunctionDef) -> bool:
+    """Defined in a class body: class-based views inject more than the signature shows."""
+    info = model.function_info(function)
+    return info is not None and info.scope.parent is not None and info.scope.parent.kind == "class"
+
+
+def _parameter(model: FileModel, param: cst.Param, scope: Scope) -> Parameter:
+    annotation = param.annotation.annotation if param.annotation is not None else None
+    type_, metadata, opaque = unwrap_annotation(model, annotation, scope)
+    markers = [m for m in (marker_of(model, item, scope) for item in metadata) if m is not None]
+    default = marker_of(model, param.default, scope)
+    # FastAPI takes the default's marker, else the last marker of the metadata.
+    decisive = default if default is not None else (markers[-1] if markers else None)
+    opaque = opaque or any(m.kind == UNKNOWN for m in (*markers, default) if m is not None)
+    return Parameter(param, param.name.value, type_, decisive, opaque, scope)
+
+
+def unwrap_annotation(
+    model: FileModel, annotation: cst.BaseExpression | None, scope: Scope, depth: int = 0
+) -> tuple[cst.BaseExpression | None, list[cst.BaseExpression], bool]:
+    """The type, the `Annotated` metadata, and whether the annotation is opaque (a name that
+    may be an `Annotated` alias we cannot see into). Follows aliases of this file
+    (`ItemId = Annotated[int, Path()]`)."""
+    if annotation is None or depth > _DEPTH:
+        return annotation, [], depth > _DEPTH
+    annotation = unquoted(annotation)
+    if isinstance(annotation, cst.Subscript):
+        if model.qualified_name(annotation.value, scope) != names.ANNOTATED:
+            return annotation, [], False
+        items = subscript_items(annotation)
+        if not items:
+            return annotation, [], False
+        inner, metadata, opaque = unwrap_annotation(model, items[0], scope, depth + 1)
+        return inner, [*metadata, *items[1:]], opaque
+    if isinstance(annotation, cst.Name):
+        value = _local_alias(model, annotation, scope)
+        if value is not None:
+            inner, metadata, opaque = unwrap_annotation(model, value, scope, depth + 1)
+            return (inner if metadata or opaque else annotation), metadata, opaque
+    return annotation, [], _may_be_alias(model, annotation, scope)
+
+
+def subscript_items(expr: cst.Subscript) -> list[cst.BaseExpression]:
+    """`[A, B]` of `X[A, B]`."""
+    return [element.slice.value for element in expr.slice if isinstance(element.slice, cst.Index)]
+
+
+def _local_alias(model: FileModel, name: cst.Name, scope: Scope) -> cst.BaseExpression | None:
+    """The value of a name assigned once (`Tags = Annotated[...]`), else None."""
+    bindings = model.lookup(name.value, scope)
+    if bindings and len(bindings) == 1 and bindings[0].kind is BindingKind.ASSIGN:
+        return bindings[0].value
+    return None
+
+
+def _may_be_alias(model: FileModel, annotation: cst.BaseExpression, scope: Scope) -> bool:
+    """A name that may stand for `Annotated[..., marker]` in a module we do not read."""
+    if not isinstance(annotation, cst.Name | cst.Attribute):
+        return False
+    if model.local_class(annotation, scope) is not None:
+        return False
+    bindings = model.lookup(annotation.value, scope) if isinstance(annotation, cst.Name) else None
+    if bindings and all(b.kind in (BindingKind.CLASS, BindingKind.DEF) for b in bindings):
+        return False
+    qualified = model.qualified_name(annotation, scope)
+    if qualified is not None and qualified.split(".", 1)[0] in _PLAIN_LIBRARIES:
+        return False
+    return not _is_project_class(model, annotation, scope)
+
+
+def marker_of(
+    model: FileModel, expr: cst.BaseExpression | None, scope: Scope, depth: int = 0
+) -> Marker | None:
+    """The FastAPI marker an `Annotated` metadata item or a default is; an UNKNOWN marker
+    when it may be one we cannot see; None when it is none."""
+    if expr is None or depth > _DEPTH:
+        return None
+    if isinstance(expr, cst.Call):
+        qualified = model.qualified_name(expr.func, scope)
+        kind = _MARKERS.get(qualified or "")
+        if kind is not None:
+            return Marker(kind, expr, scope)
+        if qualified is not None and qualified.split(".", 1)[0] in _PLAIN_LIBRARIES:
+            return None
+        return Marker(UNKNOWN, None, scope)
+    if isinstance(expr, cst.Name):
+        value = _local_alias(model, expr, scope)
+        if value is not None:
+            return marker_of(model, value, scope, depth + 1)
+        bindings = model.lookup(expr.value, scope)
+        if bindings and all(b.kind is not BindingKind.IMPORT for b in bindings):
+            return None
+        if expr.value in ("None", "True", "False", "Ellipsis"):
+            return None
+    if isinstance(expr, cst.Name | cst.Attribute):
+        qualified = model.qualified_name(expr, scope)
+        if qualified is not None and qualified.split(".", 1)[0] in _PLAIN_LIBRARIES:
+            return None
+        return Marker(UNKNOWN, None, scope)
+    return None
+
+
+def unquoted(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """The expression a string annotation holds (short ones only), else `expr`."""
+    text = string_value(expr)
+    if text is None or len(text) > 200 or text.count("[") > 8:
+        return expr
+    try:
+        return cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return expr
+
+
+# -- what a type is to FastAPI ---------------------------------------------------------------
+
+SCALAR = "scalar"  # read from the query string
+SCALAR_SEQUENCE = "scalar-sequence"  # a list of scalars: the body, unless `Query()` says
+BODY_TYPE = "body"  # a model, a dict, a sequence of non-scalars: the body
+UPLOAD = "upload"  # an `UploadFile`: a file of the body
+INJECTED = "injected"  # `Request`, `Response`, `BackgroundTasks`, ...
+UNKNOWN_TYPE = "unknown"
+
+
+def type_kind(
+    model: FileModel, expr: cst.BaseExpression | None, scope: Scope, depth: int = 0
+) -> str:
+    """What FastAPI makes of a parameter of this type when no marker decides."""
+    if expr is None:
+        return SCALAR  # no annotation: Any
+    if depth > _DEPTH:
+        return UNKNOWN_TYPE
+    expr = unquoted(expr)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+        return _union_kind([_member_kind(model, e, scope, depth) for e in _union_members(expr)])
+    if isinstance(expr, cst.Subscript):
+        return _generic_kind(model, expr, scope, depth)
+    if isinstance(expr, cst.Name | cst.Attribute):
+        return _named_kind(model, expr, scope, depth)
+    return UNKNOWN_TYPE
+
+
+def _union_members(expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+        yield from _union_members(expr.left)
+        yield from _union_members(expr.right)
+    else:
+        yield expr
+
+
+def _member_kind(model: FileModel, expr: cst.BaseExpression, scope: Scope, depth: int) -> str:
+    if isinstance(expr, cst.Name) and expr.value == "None":
+        return SCALAR
+    return type_kind(model, expr, scope, depth + 1)
+
+
+def _union_kind(kinds: list[str]) -> str:
+    """FastAPI's reading of `Optional[X]`, `X | None`, `Union[...]`."""
+    for kind in (UNKNOWN_TYPE, UPLOAD, INJECTED, BODY_TYPE, SCALAR_SEQUENCE):
+        if kind in kinds:
+            return kind
+    return SCALAR
+
+
+def _generic_kind(model: FileModel, expr: cst.Subscript, scope: Scope, depth: int) -> str:
+    origin = model.qualified_name(expr.value, scope)
+    items = subscript_items(expr)
+    if origin in _UNIONS:
+        return _union_kind([_member_kind(model, item, scope, depth) for item in items])
+    if origin == names.ANNOTATED and items:
+        return type_kind(model, items[0], scope, depth + 1)
+    if origin == "typing.Literal":
+        return SCALAR
+    if origin in _MAPPINGS:
+        return BODY_TYPE
+    if origin in _SEQUENCES:
+        kinds = {
+            SCALAR if isinstance(item, cst.Ellipsis) else _member_kind(model, item, scope, depth)
+            for item in items
+        }
+        if UPLOAD in kinds:
+            return UPLOAD
+        if kinds <= {SCALAR}:
+            return SCALAR_SEQUENCE
+        return BODY_TYPE  # a sequence is never a scalar: the body, whatever it holds
+    return UNKNOWN_TYPE
+
+
+def _named_kind(model: FileModel, expr: cst.Name | cst.Attribute, scope: Scope, depth: int) -> str:
+    if isinstance(expr, cst.Name):
+        alias = _local_alias(model, expr, scope)
+        if alias is not None:
+            return type_kind(model, alias, scope, depth + 1)
+    qualified = model.qualified_name(expr, scope)
+    known = _kind_of_name(qualified)
+    if known is not None:
+        return known
+    ancestors = class_ancestors(model, expr, scope)
+    if ancestors is None:
+        return UNKNOWN_TYPE
+    if ancestors & _MODELS or "dataclass" in ancestors:
+        return BODY_TYPE
+    if ancestors & _ENUMS:
+        return SCALAR
+    kinds = {_kind_of_name(name) for name in ancestors} - {None, SCALAR_SEQUENCE}
+    return kinds.pop() if len(kinds) == 1 else UNKNOWN_TYPE  # type: ignore[return-value]
+
+
+def _kind_of_name(qualified: str | None) -> str | None:
+    if qualified is None:
+        return None
+    if qualified in _SCALARS:
+        return SCALAR
+    if qualified in _SEQUENCES:
+        return SCALAR_SEQUENCE  # bare `list`: a sequence of anything, read like `list[str]`
+    if qualified in _MAPPINGS or qualified in _MODELS:
+        return BODY_TYPE
+    if qualified in _UPLOAD_FILES:
+        return UPLOAD
+    if qualified in _INJECTED or is_response_name(qualified):
+        return INJECTED
+    return None
+
+
+def class_ancestors(model: FileModel, expr: cst.BaseExpression, scope: Scope) -> set[str] | None:
+    """The qualified names a class derives from (with `"dataclass"` for a dataclass of this
+    file), for a class of this file or of the project; None when `expr` is not known to
+    name a class."""
+    local = model.local_class(expr, scope)
+    if local is not None:
+        found = model.ancestors(local)
+        if any(_is_dataclass_decorator(model, d.decorator, scope) for d in local.decorators):
+            found.add("dataclass")
+        return found
+    return _project_class_ancestors(model, expr, scope)
+
+
+def _is_dataclass_decorator(model: FileModel, expr: cst.BaseExpression, scope: Scope) -> bool:
+    target = expr.func if isinstance(expr, cst.Call) else expr
+    return model.qualified_name(target, scope) in _DATACLASSES
+
+
+# -- the project index: classes of other modules ---------------------------------------------
+
+
+def _index_value(model: FileModel, expr: cst.BaseExpression, scope: Scope) -> object:
+    index = model.project.index
+    tree = _expr_tree(expr)
+    if index is None or model.module_key is None or tree is None:
+        return None
+    return index.evaluate(tree, model.module_key, scope_qualname(scope))
+
+
+def _expr_tree(expr: cst.BaseExpression) -> list | None:
+    """A dotted name in the project summaries' form (`["attr", ["name", "m"], "x"]`)."""
+    if isinstance(expr, cst.Name):
+        return ["name", expr.value]
+    if isinstance(expr, cst.Attribute):
+        base = _expr_tree(expr.value)
+        return ["attr", base, expr.attr.value] if base is not None else None
+    return None
+
+
+def _is_project_class(model: FileModel, expr: cst.BaseExpression, scope: Scope) -> bool:
+    from fastapi_lint.project.index import Cls
+
+    return isinstance(_index_value(model, expr, scope), Cls)
+
+
+def _project_class_ancestors(
+    model: FileModel, expr: cst.BaseExpression, scope: Scope
+) -> set[str] | None:
+    from fastapi_lint.project.index import Cls, Ext
+
+    value = _index_value(model, expr, scope)
+    if isinstance(value, Ext):
+        return {value.name}
+    if not isinstance(value, Cls) or not value.project:
+        return None
+    index = model.project.index
+    found: set[str] = set()
+    pending, seen = [value.name], set()
+    while pending and len(seen) < _DEPTH * 4:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        module, _, qualname = name.partition(":")
+        info = index.modules.get(module) if index is not None else None
+        data = info.summary["classes"].get(qualname) if info is not None else None
+        if data is None:
+            continue
+        for base in data["bases"]:
+            base_value = index.evaluate(base, module, data["parent"])
+            if isinstance(base_value, Cls) and base_value.project:
+                pending.append(base_value.name)
+            elif isinstance(base_value, Ext):
+                found.add(base_value.name)
+            elif base == ["name", "str"] or base == ["name", "int"]:
+                found.add(f"builtins.{base[1]}")
+    return found
