@@ -63,6 +63,7 @@ def test_default_configuration_and_its_sources(run_cli, tmp_path: Path) -> None:
         assert f"{key} = false  # default" in lines
     assert "output-format = none  # default" in lines
     assert "baseline = none  # default" in lines
+    assert "pydantic-version = none  # default" in lines
     for code in ALL_CODES:
         assert f"[rules.{code}]  # enabled: default" in lines
     assert (
@@ -147,6 +148,7 @@ def test_json_output(run_cli, project: Path) -> None:
         "cache-dir",
         "src",
         "router-classes",
+        "pydantic-version",
     ]
     assert all(set(entry) == {"value", "source"} for entry in settings.values())
     assert data["config-file"] == {"value": path, "source": DEFAULT_SOURCE}

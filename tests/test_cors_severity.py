@@ -29,7 +29,18 @@ SOURCE = textwrap.dedent(
 def _messages(run_cli, tmp_path) -> dict[int, str]:
     path = tmp_path / "app.py"
     path.write_text(SOURCE)
-    result = run_cli("check", "--select", "FAPI301", "--output-format", "json", str(path))
+    config = tmp_path / "fastapi-lint.toml"
+    config.write_text("[rules.FAPI301]\nwithout-credentials = true\n")
+    result = run_cli(
+        "check",
+        "--select",
+        "FAPI301",
+        "--config",
+        str(config),
+        "--output-format",
+        "json",
+        str(path),
+    )
     assert result.exit_code == 1, result.stderr
     return {d["location"]["row"]: d["message"] for d in result.diagnostics}
 
@@ -52,7 +63,9 @@ def test_plain_wildcard_does_not_mention_credentials(run_cli, tmp_path):
 def test_text_output_shows_both_variants(run_cli, tmp_path):
     path = tmp_path / "app.py"
     path.write_text(SOURCE)
-    result = run_cli("check", "--select", "FAPI301", str(path))
+    config = tmp_path / "fastapi-lint.toml"
+    config.write_text("[rules.FAPI301]\nwithout-credentials = true\n")
+    result = run_cli("check", "--select", "FAPI301", "--config", str(config), str(path))
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert sum("allow_credentials=True" in line for line in lines) == 2
@@ -60,7 +73,7 @@ def test_text_output_shows_both_variants(run_cli, tmp_path):
 
 
 def test_severity_is_error_only_with_credentials():
-    engine = Engine([CorsWildcardOrigin()], ProjectModules())
+    engine = Engine([CorsWildcardOrigin({"without-credentials": True})], ProjectModules())
     diagnostics = engine.check_bytes(SOURCE.encode(), Path("app.py")).diagnostics
     severities = {d.start.line: d.severity for d in diagnostics}
     assert severities == {
@@ -70,3 +83,9 @@ def test_severity_is_error_only_with_credentials():
         8: Severity.ERROR,
         9: Severity.WARNING,
     }
+
+
+def test_by_default_only_the_credentialed_wildcard_is_reported():
+    engine = Engine([CorsWildcardOrigin()], ProjectModules())
+    diagnostics = engine.check_bytes(SOURCE.encode(), Path("app.py")).diagnostics
+    assert {d.start.line: d.severity for d in diagnostics} == {5: Severity.ERROR, 8: Severity.ERROR}

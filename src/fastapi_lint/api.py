@@ -119,7 +119,12 @@ def lint_paths(
     if cache_dir is not None and fix is None:
         with run.timings.phase(CACHE):
             cache = Cache(
-                cache_dir, settings.root, settings.rules, project.names, project.file_digest
+                cache_dir,
+                settings.root,
+                settings.rules,
+                project.names,
+                project.file_digest,
+                run_settings={"pydantic-version": settings.pydantic_version},
             )
     reports: list[FileReport | None] = [None] * len(discovery.files)
     pending: list[Item] = []  # what the engine must check
@@ -237,7 +242,11 @@ def build_project(
     )
     index.covers_project = covers_project
     names = index.top_level_names() - FASTAPI_MODULES
-    return ProjectModules(sorted(name for name in names if name.isidentifier()), index)
+    return ProjectModules(
+        sorted(name for name in names if name.isidentifier()),
+        index,
+        pydantic_version=settings.pydantic_version,
+    )
 
 
 def _is_project(settings: Settings) -> bool:

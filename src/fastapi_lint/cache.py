@@ -5,7 +5,8 @@ Layout: `<cache dir>/<version>/<settings key>.json`, the cache directory holding
 `.gitignore` of `*` and a `CACHEDIR.TAG`. The settings key hashes what a result depends on
 besides the file: the version of fastapi-lint (and the size and modification time of its
 source files, so that editing an editable install counts as an upgrade), LibCST's and
-Python's, and the enabled rules with their options. Each entry, by the file's path relative
+Python's, the enabled rules with their options, and the run-wide settings rules read (the
+project's Pydantic version). Each entry, by the file's path relative
 to the project root, holds a hash of the file's bytes, a hash of its context (the rules
 enabled for that file after `per-file-ignores`, the project's module names, and what its
 findings depend on in the project index: see `ProjectIndex.file_digest`) and the
@@ -33,7 +34,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -76,11 +77,13 @@ class Cache:
         rules: Sequence[Rule],
         project: Iterable[str],
         file_context: Callable[[Path], str] = lambda path: "",
+        run_settings: Mapping[str, Any] | None = None,
     ):
         self.directory = directory
         self._file_context = file_context  # what a file's findings depend on in the index
         self.root = root
-        self.file = directory / fastapi_lint.__version__ / f"{_settings_key(rules)}.json"
+        key = _settings_key(rules, run_settings or {})
+        self.file = directory / fastapi_lint.__version__ / f"{key}.json"
         self._project = content_hash("\0".join(sorted(project)).encode())
         self._contexts: dict[tuple[str, ...], str] = {}
         self._entries = _load(self.file)
@@ -158,8 +161,9 @@ class Cache:
         return content_hash(f"{context}\0{self._file_context(path)}".encode())
 
 
-def _settings_key(rules: Sequence[Rule]) -> str:
-    """What every result depends on, besides the file and its context."""
+def _settings_key(rules: Sequence[Rule], run_settings: Mapping[str, Any]) -> str:
+    """What every result depends on, besides the file and its context: `run_settings` are
+    the run-wide settings rules read (`pydantic-version`)."""
     libcst = importlib.machinery.PathFinder.find_spec("libcst")  # not imported: only found
     settings = {
         "format": FORMAT,
@@ -168,6 +172,7 @@ def _settings_key(rules: Sequence[Rule]) -> str:
         "libcst": _stat([libcst.origin] if libcst is not None and libcst.origin else []),
         "python": sys.version,
         "rules": [[rule.code, rule.settings] for rule in rules],
+        "run": run_settings,
     }
     text = json.dumps(settings, sort_keys=True, default=_plain)
     return content_hash(text.encode())

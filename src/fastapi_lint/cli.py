@@ -252,7 +252,7 @@ def check(
     if show_fixes and run.fixed and (fix_only or statistics or output_format in HUMAN_FORMATS):
         report += render_fixed(run.fixed)
     _write(report, output_file)
-    if not quiet and output_format in HUMAN_FORMATS and not statistics:
+    if not (quiet or fixing or statistics) and output_format in HUMAN_FORMATS:
         click.echo(_routes_note(run), err=True)
     if baseline is not None and not quiet:
         click.echo(_baseline_note(run, baseline_file), err=True)  # type: ignore[arg-type]

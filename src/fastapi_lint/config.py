@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi_lint.discovery import DEFAULT_EXCLUDES
 from fastapi_lint.project.layout import find_root, search_start
+from fastapi_lint.pydantic_version import declared_pydantic_major
 from fastapi_lint.report import OUTPUT_FORMATS
 from fastapi_lint.rule import OptionError, Rule
 from fastapi_lint.rules import ALL_RULES, RULES_BY_CODE
@@ -44,6 +45,7 @@ KNOWN_KEYS = frozenset(
         "output-format",
         "baseline",
         "cache-dir",
+        "pydantic-version",
     }
 )
 DEFAULT_CACHE_DIR = ".fastapi_lint_cache"  # under the project root
@@ -96,6 +98,9 @@ class Settings:
     src: tuple[Path, ...] = ()
     # `router-classes = [...]`: qualified names of third-party APIRouter subclasses.
     router_classes: tuple[str, ...] = ()
+    # The Pydantic major version the project uses (1 or 2): `pydantic-version`, else what
+    # the files at the root declare (see `fastapi_lint.pydantic_version`); None: unknown.
+    pydantic_version: int | None = None
     # For the user, not errors: deprecated options given, selections that enable nothing.
     warnings: tuple[str, ...] = ()
 
@@ -166,6 +171,9 @@ def load_settings(
     if not in_preview:  # the preview switch, wherever it was set, keeps preview rules off
         sources.update({f"enabled.{r.code}": sources["preview"] for r in ALL_RULES if r.preview})
     rules = _instantiate(enabled, table.get("rules", {}), config_file)
+    pydantic_version, detected_in = _pydantic_version(table, config_file, _absolute(root))
+    if detected_in is not None:
+        sources["pydantic-version"] = str(detected_in)
     return Settings(
         root=_absolute(root),
         config_file=config_file,
@@ -182,6 +190,7 @@ def load_settings(
         cache_dir=_path(table, "cache-dir", config_file, root),
         src=tuple(_absolute(root / entry) for entry in _strings(table, "src", config_file)),
         router_classes=_strings(table, "router-classes", config_file),
+        pydantic_version=pydantic_version,
         raw=table,
         sources=sources,
         layers=tuple(layers),
@@ -245,6 +254,7 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "cache-dir": entry("cache-dir", settings.effective_cache_dir),
         "src": entry("src", settings.src),
         "router-classes": entry("router-classes", settings.router_classes),
+        "pydantic-version": entry("pydantic-version", settings.pydantic_version),
     }
     instances = {rule.code: rule for rule in settings.rules}
     configured = settings.raw.get("rules", {})
@@ -293,6 +303,7 @@ def _sources(
         "output-format",
         "baseline",
         "cache-dir",
+        "pydantic-version",
     ):
         sources[key] = in_file if key in table else DEFAULT_SOURCE
     if cli.select is not None:
@@ -443,6 +454,19 @@ def _output_format(table: Mapping[str, Any], config_file: Path | None) -> str | 
         choices = ", ".join(OUTPUT_FORMATS)
         raise ConfigError(f"{_name(config_file)}: `output-format` must be one of {choices}")
     return value
+
+
+def _pydantic_version(
+    table: Mapping[str, Any], config_file: Path | None, root: Path
+) -> tuple[int | None, Path | None]:
+    """`pydantic-version` when configured, else the version the project's files declare,
+    with the file that declares it (None when configured or unknown)."""
+    if "pydantic-version" not in table:
+        return declared_pydantic_major(root)
+    value = table["pydantic-version"]
+    if isinstance(value, bool) or not isinstance(value, int) or value not in (1, 2):
+        raise ConfigError(f"{_name(config_file)}: `pydantic-version` must be 1 or 2")
+    return value, None
 
 
 def _path(table: Mapping[str, Any], key: str, config_file: Path | None, root: Path) -> Path | None:

@@ -14,6 +14,7 @@ CORS_MIDDLEWARE = "starlette.middleware.cors.CORSMiddleware"
 MIDDLEWARE = "starlette.middleware.Middleware"
 HTTP_EXCEPTION = "fastapi.HTTPException"
 STATUS = "starlette.status"
+BASE_HTTP_MIDDLEWARE = "starlette.middleware.base.BaseHTTPMiddleware"
 ANNOTATED = "typing.Annotated"
 
 _ALIASES: dict[str, str] = {
@@ -28,6 +29,7 @@ _ALIASES: dict[str, str] = {
     "fastapi.exceptions.HTTPException": HTTP_EXCEPTION,
     "starlette.exceptions.HTTPException": HTTP_EXCEPTION,
     "fastapi.status": STATUS,
+    "fastapi.middleware.base.BaseHTTPMiddleware": BASE_HTTP_MIDDLEWARE,
     "typing_extensions.Annotated": ANNOTATED,
     "pydantic.main.BaseModel": "pydantic.BaseModel",
     "pydantic.config.ConfigDict": "pydantic.ConfigDict",

@@ -25,7 +25,7 @@ from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.semantic import BindingKind, scope_qualname, string_value
 
 if TYPE_CHECKING:
-    from fastapi_lint.semantic import FileModel, Scope
+    from fastapi_lint.semantic import FileModel, Route, Scope
 
 # The parameter regex of Starlette's router: only these are path parameters (no spaces, ASCII).
 PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(:[a-zA-Z_][a-zA-Z0-9_]*)?}")
@@ -138,6 +138,17 @@ class Parameter:
 def path_parameters(path: str) -> list[str]:
     """The names of a path's parameters, as Starlette finds them (`{id}`, `{id:int}`)."""
     return [match.group(1) for match in PATH_PARAM.finditer(path)]
+
+
+def route_path_names(route: Route) -> set[str] | None:
+    """The path parameters of every path the route is served at; None when its own path is
+    not a literal."""
+    if route.path is None:
+        return None
+    found = set(path_parameters(route.prefix + route.path))
+    for path in route.full_paths:
+        found.update(path_parameters(path))
+    return found
 
 
 def parameters(model: FileModel, function: cst.FunctionDef) -> list[Parameter]:
@@ -457,3 +468,68 @@ def _project_class_ancestors(
             elif base == ["name", "str"] or base == ["name", "int"]:
                 found.add(f"builtins.{base[1]}")
     return found
+
+
+# -- definitions in other modules of the project ---------------------------------------------
+
+_MODELS_CACHE: dict[object, FileModel | None] = {}
+_MODELS_CACHE_SIZE = 16
+
+
+def project_definition(
+    model: FileModel, expr: cst.BaseExpression, scope: Scope
+) -> tuple[FileModel, cst.FunctionDef | cst.ClassDef] | None:
+    """The `def` or `class` a name imported from another module of the project refers to,
+    with the semantic model of that module (parsed on demand); None when unknown."""
+    from fastapi_lint.project.index import Cls, Func
+
+    value = _index_value(model, expr, scope)
+    if isinstance(value, Func):
+        module, qualname = value.module, value.qualname
+    elif isinstance(value, Cls) and value.project:
+        module, _, qualname = value.name.partition(":")
+    else:
+        return None
+    other = _module_model(model, module)
+    if other is None:
+        return None
+    found = _definition(other, qualname)
+    return (other, found) if found is not None else None
+
+
+def _definition(model: FileModel, qualname: str) -> cst.FunctionDef | cst.ClassDef | None:
+    for function, info in model.functions.items():
+        if scope_qualname(info.scope) == qualname:
+            return function
+    for cls, scope in model.classes.items():
+        outer = scope_qualname(scope)
+        if (f"{outer}.{cls.name.value}" if outer else cls.name.value) == qualname:
+            return cls
+    return None
+
+
+def _module_model(model: FileModel, module: str) -> FileModel | None:
+    """The semantic model of another module of the project, parsed once per run."""
+    from fastapi_lint.nesting import nested_too_deeply
+    from fastapi_lint.semantic import FileModel
+
+    index = model.project.index
+    info = index.modules.get(module) if index is not None else None
+    if info is None:
+        return None
+    if module == model.module_key:
+        return model
+    key = (info.path, info.stamp)
+    if key in _MODELS_CACHE:
+        return _MODELS_CACHE[key]
+    other = None
+    try:
+        data = info.path.read_bytes()
+        if not nested_too_deeply(data):
+            other = FileModel(cst.parse_module(data.decode("utf-8")), model.project, info.path)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, cst.ParserSyntaxError):
+        other = None
+    if len(_MODELS_CACHE) >= _MODELS_CACHE_SIZE:
+        _MODELS_CACHE.pop(next(iter(_MODELS_CACHE)))
+    _MODELS_CACHE[key] = other
+    return other

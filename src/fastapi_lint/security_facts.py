@@ -48,6 +48,14 @@ def positional_count(call: cst.Call) -> int:
     return sum(1 for arg in call.args if arg.keyword is None and not arg.star)
 
 
+def calls_of(model: FileModel, qualified_names: frozenset[str]) -> Iterator[CallSite]:
+    """Calls of the given callables, however imported: unlike `FileModel.calls_to`, also
+    through an alias (`from jwt import decode as jwt_decode`)."""
+    for site in model.calls:
+        if model.callee(site) in qualified_names:
+            yield site
+
+
 # -- values written in the code ------------------------------------------------------
 
 

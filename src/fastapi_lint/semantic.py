@@ -159,10 +159,15 @@ class ProjectModules:
     (built once per run)."""
 
     def __init__(
-        self, top_level_names: Sequence[str] = (), index: ProjectIndex | None = None
+        self,
+        top_level_names: Sequence[str] = (),
+        index: ProjectIndex | None = None,
+        pydantic_version: int | None = None,
     ) -> None:
         self._names = frozenset(top_level_names)
         self.index = index
+        # The Pydantic major version of the project (`Settings.pydantic_version`).
+        self.pydantic_version = pydantic_version
 
     def module_key(self, path: Path | None) -> str | None:
         if path is None or self.index is None:

@@ -215,7 +215,9 @@ class SummaryBlocking:
             return None
         if "class_" not in keywords:
             return blocking.SESSION_FACTORY
-        made = blocking.ANNOTATIONS.get(self.qualified_name(keywords["class_"], module, scope) or "")
+        made = blocking.ANNOTATIONS.get(
+            self.qualified_name(keywords["class_"], module, scope) or ""
+        )
         return blocking.SESSION_FACTORY if made == blocking.SESSION else None
 
     # -- annotations ---------------------------------------------------------------------
@@ -246,9 +248,7 @@ class SummaryBlocking:
         kind = blocking.ANNOTATIONS.get(self.qualified_name(annotation, module, scope) or "")
         return _type(kind)
 
-    def _union(
-        self, members: list[Expr], module: str, scope: str, depth: int
-    ) -> SyncType | None:
+    def _union(self, members: list[Expr], module: str, scope: str, depth: int) -> SyncType | None:
         """`X | None`: the one member that is not None."""
         flat = []
         pending = list(members)

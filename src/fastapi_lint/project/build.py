@@ -2,8 +2,9 @@
 
 A summary is reused while its file's size and modification time are unchanged, as ruff
 does, so a warm run (or a pre-commit run naming a few files) does not read the project again.
-The summaries live in one JSON file beside the result cache
-(`<cache dir>/<version>/project-index-v<N>.data`), written atomically.
+The summaries live in one file beside the result cache
+(`<cache dir>/<version>/project-index-v<N>-py<X.Y>.data`, in `marshal` format), written
+atomically.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import marshal
 import os
 import re
+import sys
 import tempfile
 import tokenize
 from collections.abc import Iterable, Sequence
@@ -35,12 +38,18 @@ _REGISTERS = re.compile(
 )
 
 
+# marshal reads about ten times faster than JSON, but only in the Python that wrote it.
+_PYTHON = f"py{sys.version_info[0]}{sys.version_info[1]}"
+
+
 class SummaryStore:
     """Cached module summaries, keyed by path, with the file's size and mtime."""
 
     def __init__(self, directory: Path | None) -> None:
         self.file = (
-            directory / fastapi_lint.__version__ / f"project-index-v{SUMMARY_VERSION}.data"
+            directory
+            / fastapi_lint.__version__
+            / f"project-index-v{SUMMARY_VERSION}-{_PYTHON}.data"
             if directory is not None
             else None
         )
@@ -52,8 +61,8 @@ class SummaryStore:
         if self.file is None:
             return {}
         try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = marshal.loads(self.file.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
             return {}
         return data if isinstance(data, dict) else {}
 
@@ -95,8 +104,8 @@ class SummaryStore:
         with suppress(OSError):
             self.file.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(entries, out, separators=(",", ":"))
+            with os.fdopen(handle, "wb") as out:
+                marshal.dump(entries, out)
             os.replace(temporary, self.file)
 
 

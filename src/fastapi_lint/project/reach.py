@@ -105,14 +105,17 @@ class Reach:
             return None
         if expr[0] == "name":
             where = binding_scope(self.index, module, scope, expr[1])
-            if where is None or self._is_parameter(module, where, expr[1]):
-                return None
+            if where is not None and self._is_parameter(module, where, expr[1]):
+                return None  # not evaluated: the index would record it as an object
             return self._runs(self.index.resolve_name(module, scope, expr[1]))
         if expr[0] != "attr":
             return None
         owner = self.calls.self_class(expr[1], module, scope)
         if owner is not None:
             return self.method(f"{module}:{owner}", expr[2])
+        if expr[1][0] == "call":  # `Profiles().load()`
+            made = self._project_class(expr[1][1], module, scope)
+            return self.method(made, expr[2]) if made is not None else None
         if self.calls.unknown_base(expr, module, scope):
             return None
         base = self.index.evaluate(expr[1], module, scope)
@@ -121,6 +124,12 @@ class Reach:
         if isinstance(base, Cls):
             return self.method(base.name, expr[2]) if base.project else None
         return self._runs(self.index.evaluate(expr, module, scope))
+
+    def _project_class(self, expr: Expr, module: str, scope: str) -> str | None:
+        if expr[0] not in ("name", "attr") or self.calls.unknown_base(expr, module, scope):
+            return None
+        value = self.index.evaluate(expr, module, scope)
+        return value.name if isinstance(value, Cls) and value.project else None
 
     def _runs(self, value: object) -> Func | None:
         if isinstance(value, Func):
@@ -256,7 +265,10 @@ class Reach:
         for callee, line, column in calls:
             name = self.calls.blocking_name(callee, func.module, func.qualname)
             if name is not None:
-                blocking = blocking or (name, line, column)
+                # `open(p).read()`: both calls start at one place; the inner one, recorded
+                # after the outer one, is named.
+                if blocking is None or (line, column) == blocking[1:]:
+                    blocking = (name, line, column)
                 continue
             target = self.callee(callee, func.module, func.qualname)
             if target is not None and target not in callees and self.is_sync_helper(target):
@@ -274,17 +286,24 @@ def display(index: ProjectIndex, path: Path) -> str:
     return path.as_posix()
 
 
-def expression(node: cst.BaseExpression) -> Expr | None:
-    """A LibCST callee (`name`, `a.b.c`) in the summary's expression form, else None."""
+def expression(node: cst.BaseExpression, calls: int = 1) -> Expr | None:
+    """A LibCST callee (`name`, `a.b.c`, `A().b`) in the summary's expression form (a
+    call's arguments left out), else None."""
     from fastapi_lint.lazy import libcst as cst
 
     parts: list[str] = []
     while isinstance(node, cst.Attribute):
         parts.append(node.attr.value)
         node = node.value
-    if not isinstance(node, cst.Name):
+    if isinstance(node, cst.Name):
+        expr: Expr = ["name", node.value]
+    elif isinstance(node, cst.Call) and parts and calls:
+        func = expression(node.func, calls - 1)
+        if func is None:
+            return None
+        expr = ["call", func, [], {}]
+    else:
         return None
-    expr: Expr = ["name", node.value]
     for part in reversed(parts):
         expr = ["attr", expr, part]
     return expr

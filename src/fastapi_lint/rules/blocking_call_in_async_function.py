@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from fastapi_lint import names
 from fastapi_lint.blocking import BLOCKING_CALLS, FAPI201, FILE_WRAPPERS
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix, RequiredImport
@@ -19,12 +20,19 @@ def _qualified_names(value: object) -> tuple[str, ...]:
     return names
 
 
+def _scope(value: object) -> str:
+    if value not in ("request", "all"):
+        raise OptionError('expected "request" or "all"')
+    return value  # type: ignore[return-value]
+
+
 class BlockingCallInAsyncFunction(Rule):
     """Blocking call inside an `async def`: it stalls the event loop and every other request.
 
     ## What it does
-    Checks for calls to known blocking APIs made directly inside an `async def`: a route, a
-    dependency, or any other coroutine function. Blocking APIs include `time.sleep`,
+    Checks for calls to known blocking APIs made directly inside an `async def` that serves
+    requests: a route handler or a dependency (see the `scope` option for every coroutine
+    function). Blocking APIs include `time.sleep`,
     `requests`, module-level `httpx` (and `httpx2`) calls, `urllib.request.urlopen`,
     `urllib3`, the builtin `open()` (also `io.open_code`, `os.fdopen`) and `input()`,
     `subprocess`, `os.system`/`os.popen`/`os.spawn*`/`os.wait*`, directory listings
@@ -128,11 +136,19 @@ class BlockingCallInAsyncFunction(Rule):
     client, `run_in_threadpool`, a plain `def` route) is a design decision.
 
     ## Options
+    - `scope` (`"request"` or `"all"`, default `"request"`): where calls are checked. With
+      `"request"`, only in the `async def`s that serve requests: route handlers and
+      dependencies (and `dispatch` of a `BaseHTTPMiddleware`). Blocking work one call deeper,
+      in the project's sync helpers, is FAPI202's. With `"all"`, in every `async def`,
+      command-line coroutines, startup code and library code included: on real projects most
+      of those findings were judged not worth a change (an async CLI command has no other
+      work on its loop), so it is not the default.
     - `extend-blocking-calls` (list of qualified names, default `[]`): more functions to treat
       as blocking, such as your own sync SDK:
 
       ```toml
       [tool.fastapi-lint.rules.FAPI201]
+      scope = "all"
       extend-blocking-calls = ["billing.client.charge"]
       ```
     """
@@ -144,6 +160,12 @@ class BlockingCallInAsyncFunction(Rule):
     fix_safety = "unsafe"
     triggers = (b"async",)
     options = (
+        Option(
+            "scope",
+            "request",
+            "where calls are checked: `request` (routes, dependencies) or `all`",
+            _scope,
+        ),
         Option(
             "extend-blocking-calls",
             (),
@@ -162,6 +184,8 @@ class BlockingCallInAsyncFunction(Rule):
         for site in model.calls:
             function = executing_async_function(site.scope)
             if function is None or site.call in model.awaited or site.call in wrapped:
+                continue
+            if self.settings["scope"] == "request" and not _serves_requests(model, function):
                 continue
             blocking = self._blocking_name(model, typing, site, function)
             if blocking is not None:
@@ -187,6 +211,18 @@ class BlockingCallInAsyncFunction(Rule):
         if kind.made_by_blocking_call and receiver.made_in is function:
             return None  # its `open()` is reported already, in this same function
         return f"{kind.name}.{method}"
+
+
+def _serves_requests(model: FileModel, function: Scope) -> bool:
+    """A route handler, a dependency, or the `dispatch` of an HTTP middleware class."""
+    node = function.node
+    info = model.functions.get(node)  # type: ignore[arg-type]
+    if info is not None and (info.routes or info.is_dependency):
+        return True
+    owner = function.parent
+    if owner is None or owner.kind != "class" or node.name.value != "dispatch":  # type: ignore[attr-defined]
+        return False
+    return names.BASE_HTTP_MIDDLEWARE in model.ancestors(owner.node)  # type: ignore[arg-type]
 
 
 def _wrapped_files(model: FileModel) -> set[cst.Call]:

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 
 from fastapi_lint.diagnostics import Position, Related, Severity
 from fastapi_lint.project.index import Func
-from fastapi_lint.project.reach import Chain, Reach, expression, reach
+from fastapi_lint.project.reach import Chain, Reach, reach
+from fastapi_lint.project_calls import project_callee
 from fastapi_lint.receivers import executing_async_function
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import CallSite, FileModel, Scope, scope_qualname
@@ -129,14 +130,11 @@ class BlockingCallViaHelper(Rule):
     def _sync_helper(
         self, analysis: Reach, model: FileModel, site: CallSite, function: Scope
     ) -> Func | None:
-        expr = expression(site.call.func)
-        module = model.module_key
-        assert module is not None
-        callee = analysis.callee(expr, module, scope_qualname(site.scope))
+        callee = project_callee(analysis, model, site)
         if callee is None or not analysis.is_sync_helper(callee):
             return None
         local_prefix = f"{scope_qualname(function)}."
-        if callee.module == module and callee.qualname.startswith(local_prefix):
+        if callee.module == model.module_key and callee.qualname.startswith(local_prefix):
             return None  # defined inside this `async def`
         return callee
 
@@ -162,4 +160,3 @@ def _character_column(chain: Chain) -> int:
     if not line or line.isascii():
         return chain.column
     return len(line.encode("utf-8")[: chain.column - 1].decode("utf-8", "replace")) + 1
-

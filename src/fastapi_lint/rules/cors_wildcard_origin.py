@@ -6,12 +6,18 @@ from collections.abc import Callable, Iterator
 from fastapi_lint import names
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
-from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.rule import Finding, Option, OptionError, Rule
 from fastapi_lint.semantic import BindingKind, CallSite, FileModel, Scope, is_true, string_value
 
 # An origin no legitimate allow-list accepts: a regex matching it lets any site in.
 _ATTACKER_ORIGIN = "https://attacker.invalid"
 _DEPTH = 8  # names bound to names bound to ...
+
+
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise OptionError("expected true or false")
+    return value
 
 
 class CorsWildcardOrigin(Rule):
@@ -66,14 +72,34 @@ class CorsWildcardOrigin(Rule):
     ## Fix safety
     There is no fix: the allowed origins are business data.
 
+    By default only the credentialed wildcard is reported: a wildcard without
+    `allow_credentials=True` is how a public API (keys in headers, no cookies) is meant to be
+    served, and on real projects reviewers kept none of those findings.
+
     ## Options
-    None.
+    - `without-credentials` (boolean, default `false`): also report a wildcard without
+      `allow_credentials=True` (a warning), for services whose browser clients should be
+      listed one by one:
+
+      ```toml
+      [tool.fastapi-lint.rules.FAPI301]
+      without-credentials = true
+      ```
     """
 
     code = "FAPI301"
     name = "cors-wildcard-origin"
     severity = Severity.WARNING
     triggers = (b"CORSMiddleware",)
+
+    options = (
+        Option(
+            "without-credentials",
+            False,
+            "also report a wildcard origin without `allow_credentials=True`",
+            _boolean,
+        ),
+    )
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         for site in model.calls:
@@ -92,7 +118,7 @@ class CorsWildcardOrigin(Rule):
                     "site can make credentialed requests",
                     Severity.ERROR,
                 )
-            else:
+            elif self.settings["without-credentials"]:
                 yield self.finding(culprit, "CORS allows any origin")
 
 

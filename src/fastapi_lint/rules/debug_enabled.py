@@ -9,7 +9,6 @@ from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Option, Rule
 from fastapi_lint.security_facts import (
     ancestors,
-    argument,
     boolean,
     descendants,
     is_literal_true,
@@ -105,9 +104,7 @@ class DebugEnabled(Rule):
     name = "debug-enabled"
     severity = Severity.WARNING
     triggers = (b"debug", b"reload")
-    options = (
-        Option("skip-test-files", True, "Do not check test files.", boolean),
-    )
+    options = (Option("skip-test-files", True, "Do not check test files.", boolean),)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         if self.settings["skip-test-files"] and is_test_file(model):
@@ -115,8 +112,7 @@ class DebugEnabled(Rule):
         for site, switch in _switched_on(model):
             if _in_development_guard(model, site.call):
                 continue
-            keyword = switch.keyword.value if switch.keyword is not None else "debug"
-            yield self.finding(switch, _message(model, site, keyword))
+            yield self.finding(switch, _message(model, site, switch))
 
 
 def _switched_on(model: FileModel) -> Iterator[tuple[CallSite, cst.Arg]]:
@@ -135,21 +131,20 @@ def _switched_on(model: FileModel) -> Iterator[tuple[CallSite, cst.Arg]]:
                     yield site, arg
 
 
-def _message(model: FileModel, site: CallSite, keyword: str) -> str:
+def _message(model: FileModel, site: CallSite, switch: cst.Arg) -> str:
+    keyword = switch.keyword.value if switch.keyword is not None else "debug"
+    written = f"`{model.module.code_for_node(switch).strip().rstrip(',').strip()}`"
+    if not is_literal_true(switch.value):
+        written += " (`True`)"
     if model.callee(site) in _UVICORN:
         what = "the auto-reloader" if keyword == "reload" else "debug mode"
-        return f"`{keyword}=True` runs uvicorn with {what} outside a development guard"
-    return (
-        f"`{keyword}=True` makes the app answer errors with tracebacks, outside a "
-        "development guard"
-    )
+        return f"{written} runs uvicorn with {what} outside a development guard"
+    return f"{written} makes the app answer errors with tracebacks, outside a development guard"
 
 
 def _in_development_guard(model: FileModel, call: cst.Call) -> bool:
     for node in ancestors(model.module, call):
-        if isinstance(node, cst.If) and (
-            is_main_guard(node.test) or _names_development(node.test)
-        ):
+        if isinstance(node, cst.If) and (is_main_guard(node.test) or _names_development(node.test)):
             return True
         if isinstance(node, cst.FunctionDef) and (
             _says_development(node.name.value) or _called_only_as_script(model, node)

@@ -5,13 +5,12 @@ from collections.abc import Iterator
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix, RequiredImport
 from fastapi_lint.lazy import libcst as cst
+from fastapi_lint.pydantic_models import is_pydantic_v1_code
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.semantic import BindingKind, FileModel, Scope, is_false, is_true
+from fastapi_lint.semantic import FileModel, Scope, is_false, is_true
 
 MODEL = "pydantic.BaseModel"
 SETTINGS = "pydantic_settings.BaseSettings"
-# `BaseSettings` imported from pydantic itself only exists in Pydantic v1: such code is v1.
-V1_SETTINGS = "pydantic.BaseSettings"
 LINE_LENGTH = 88
 EXTRA = frozenset({"pydantic.Extra", "pydantic.config.Extra"})
 
@@ -56,8 +55,9 @@ class PydanticV1ConfigClass(Rule):
     such as `orm_mode` are silently ignored in v2 unless translated: a response model with
     `orm_mode = True` stops reading attributes from ORM objects.
 
-    Files written for Pydantic v1 are not flagged: those that import `BaseSettings` from
-    `pydantic` (it moved to `pydantic_settings` in v2) or import from `pydantic.v1`.
+    Code that deliberately uses Pydantic 1 is not flagged: files that import from
+    `pydantic.v1`, and projects that declare Pydantic 1 (see `pydantic-version` in the
+    README's configuration section).
 
     ## Example
     ```python
@@ -106,7 +106,7 @@ class PydanticV1ConfigClass(Rule):
     triggers = (b"class Config",)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
-        if _is_pydantic_v1(model):
+        if is_pydantic_v1_code(model):
             return
         for class_def, scope in model.classes.items():
             if class_def.name.value != "Config" or scope.kind != "class":
@@ -122,18 +122,6 @@ class PydanticV1ConfigClass(Rule):
                 f"Pydantic v1 `class Config` in model `{owner.name.value}`",
                 fix=_config_dict_fix(model, class_def, owner, scope, factory),
             )
-
-
-def _is_pydantic_v1(model: FileModel) -> bool:
-    imported = (
-        binding.qualified_name or ""
-        for bindings in model.module_scope.bindings.values()
-        for binding in bindings
-        if binding.kind is BindingKind.IMPORT
-    )
-    return any(
-        name in (V1_SETTINGS, "pydantic.v1") or name.startswith("pydantic.v1.") for name in imported
-    )
 
 
 def _config_dict_fix(

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.semantic import FileModel, Route
+from fastapi_lint.semantic import FileModel, Route, string_value
 
 # Either one shows in `/docs` next to the operation.
 _DOCUMENTS = frozenset({"description", "summary"})
@@ -31,7 +31,9 @@ class UndocumentedRoute(Rule):
       (`FastAPI(openapi_url=None)`); nobody reads the description of a hidden route;
     - whether it is in the schema depends on an expression (`include_in_schema=DEBUG`,
       a setting): it cannot be known without running the code;
-    - `summary=` gives it a title: a written summary is documentation;
+    - `summary=` gives it a title: a written summary is documentation; so does a `name=`
+      written as words (`name="Create user"`), which FastAPI turns into the summary when
+      `summary=` is absent (an identifier such as `name="auth:jwt.logout"` does not count);
     - its handler is defined in another file, or the call has `**options`.
 
     A handler registered by several routes (stacked decorators) is reported once, on the
@@ -87,8 +89,15 @@ class UndocumentedRoute(Rule):
             )
 
 
+def _is_title(name: str | None) -> bool:
+    """Words a person wrote (`"Create user"`), not an identifier (`"users:create"`)."""
+    return name is not None and " " in name.strip()
+
+
 def _documented_or_hidden(route: Route, handler: cst.FunctionDef) -> bool:
     if route.has_unknown_keywords or route.keywords.keys() & _DOCUMENTS:
+        return True
+    if _is_title(string_value(route.keyword_value("name"))):
         return True
     # Hidden (False) or decided by an expression (None): nobody may read the description.
     return route.in_schema is not True or handler.get_docstring() is not None

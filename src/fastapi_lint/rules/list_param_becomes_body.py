@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi_lint.diagnostics import Severity
+from fastapi_lint.lazy import libcst as cst
+from fastapi_lint.route_params import (
+    SCALAR_SEQUENCE,
+    Parameter,
+    is_method,
+    parameters,
+    route_path_names,
+    type_kind,
+)
+from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.semantic import FileModel, Route
+
+
+class ListParamBecomesBody(Rule):
+    """Route parameter typed as a list of scalars is read from the body, not the query.
+
+    ## What it does
+    Checks for route handler parameters typed as a list, set or tuple of scalars
+    (`list[str]`, `List[int]`, `set[UUID]`, `tuple[int, ...]`, also `Optional[list[str]]`
+    and `list[str] | None`) with no `Query()`, `Header()` or `Cookie()` (in the default or
+    in `Annotated[...]`).
+
+    ## Why is this bad?
+    FastAPI reads a parameter from the query string only when its type is a scalar. A list
+    is not, so without `Query()` FastAPI expects it in the JSON **body**: `?tag=a&tag=b` is
+    ignored, the route answers `422` when the list is required (or silently gets the
+    default when it is optional), and the OpenAPI schema documents a request body. On a
+    `GET` this is never what is meant.
+
+    A parameter is **not** reported when:
+
+    - it has a `Query()`, `Header()`, `Cookie()`, `Body()`, `Form()`, `File()`, `Path()` or
+      `Depends()` marker, in the default or in `Annotated[...]` metadata, also through an
+      `Annotated` alias of the same file; or an alias or marker this file cannot see into
+      (a name imported from another module, a helper that builds the marker);
+    - its elements are not provably scalars: `list[Item]` of a Pydantic model is a real
+      body, and a type imported from a module fastapi-lint cannot read may be one;
+    - it is a path parameter, or the handler is a method of a class (class-based views);
+    - the route is not a `GET` or `HEAD` (or may also answer another method): a `POST`,
+      `PUT`, `PATCH` or bulk `DELETE` often takes a JSON array as its body on purpose
+      (`ids: list[int]` sent as `[1, 2, 3]`).
+
+    ## Example
+    ```python
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+
+    @app.get("/items")
+    async def list_items(tags: list[str] = []) -> list[str]:
+        \"\"\"Items with any of the tags.\"\"\"
+        return tags
+    ```
+
+    Use instead:
+    ```python
+    from typing import Annotated
+
+    from fastapi import FastAPI, Query
+
+    app = FastAPI()
+
+
+    @app.get("/items")
+    async def list_items(tags: Annotated[list[str], Query()] = []) -> list[str]:
+        \"\"\"Items with any of the tags.\"\"\"
+        return tags
+    ```
+
+    ## Fix safety
+    There is no fix: adding `Query()` changes the API contract, and a client that sends the
+    list in the body would break.
+
+    ## Options
+    None.
+    """
+
+    code = "FAPI109"
+    name = "list-param-becomes-body"
+    severity = Severity.ERROR
+
+    def check(self, model: FileModel) -> Iterator[Finding]:
+        reported: set[cst.Param] = set()
+        for route in model.routes:
+            if not _expects_no_body(route) or route.handler is None:
+                continue
+            if is_method(model, route.handler):
+                continue
+            for param in list_parameters(model, route):
+                if param.node not in reported:
+                    reported.add(param.node)
+                    yield self.finding(param.node, _message(model, route, param))
+
+
+# A body is never meant on these; a POST, PUT, PATCH or DELETE often takes a JSON array.
+QUERY_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _expects_no_body(route: Route) -> bool:
+    return bool(route.methods) and route.methods <= QUERY_METHODS  # type: ignore[operator]
+
+
+def list_parameters(model: FileModel, route: Route) -> Iterator[Parameter]:
+    """The handler's parameters FastAPI reads from the body because they are lists of
+    scalars with no marker."""
+    assert route.handler is not None
+    in_path = route_path_names(route)
+    if in_path is None:
+        return
+    for param in parameters(model, route.handler):
+        if param.marker is not None or param.opaque or param.name in in_path:
+            continue
+        if type_kind(model, param.type, param.scope) == SCALAR_SEQUENCE:
+            yield param
+
+
+def _message(model: FileModel, route: Route, param: Parameter) -> str:
+    declared = model.module.code_for_node(param.type) if param.type is not None else "list"
+    return (
+        f"`{param.name}: {declared}` is read from the request body, not the query string, "
+        f"on `{route.describe()}`: declare it `Annotated[{declared}, Query()]`"
+    )
