@@ -20,6 +20,7 @@ from .conftest import project
 
 # Triggers FAPI101 (no response model), FAPI102 (POST without status_code) and FAPI401
 # (no docstring), all reported at the decorator: row 3, columns 1 to 16 (end exclusive).
+# The three are off by default: CHECKLIST turns them on.
 ROUTE = (
     'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\n'
     "async def add(x: int):\n    return x\n"
@@ -34,6 +35,7 @@ BLOCKING = (
     "async def helper():\n    time.sleep(1); time.sleep(2)\n"
     '@app.post("/y")\nasync def add_y(y):\n    return y\n'
 )
+CHECKLIST = ("--extend-select", "FAPI101,FAPI102,FAPI401")
 LINE = re.compile(
     r"^(?P<path>[^:]+):(?P<row>\d+):(?P<column>\d+): (?P<code>FAPI\d{3}) (?P<message>.+)$"
 )
@@ -66,8 +68,8 @@ def codes(run) -> list[str]:
 
 def test_check_and_shorthand_give_the_same_output(run_cli, tmp_path):
     project(tmp_path, {"a.py": ROUTE})
-    explicit = run_cli("check", "a.py", cwd=tmp_path)
-    shorthand = run_cli("a.py", cwd=tmp_path)
+    explicit = run_cli("check", *CHECKLIST, "a.py", cwd=tmp_path)
+    shorthand = run_cli(*CHECKLIST, "a.py", cwd=tmp_path)
     assert explicit.exit_code == shorthand.exit_code == 1
     assert explicit.stdout == shorthand.stdout
     assert "a.py:3:1: FAPI101 " in explicit.stdout
@@ -75,17 +77,18 @@ def test_check_and_shorthand_give_the_same_output(run_cli, tmp_path):
 
 def test_shorthand_with_a_flag_first(run_cli, tmp_path):
     project(tmp_path, {"a.py": ROUTE})
-    run = run_cli("--quiet", "a.py", cwd=tmp_path)
+    run = run_cli("--quiet", *CHECKLIST, "a.py", cwd=tmp_path)
     assert run.exit_code == 1
     assert run.stdout.startswith("a.py:3:1: FAPI101 ")
 
 
 def test_default_path_is_the_current_directory(run_cli, tmp_path):
     project(tmp_path, {"a.py": ROUTE, "pkg/b.py": ROUTE})
-    run = run_cli("check", "--output-format", "json", cwd=tmp_path)
+    run = run_cli("check", *CHECKLIST, "--output-format", "json", cwd=tmp_path)
     assert run.exit_code == 1
     assert {Path(d["filename"]).name for d in run.diagnostics} == {"a.py", "b.py"}
-    assert run_cli("check", cwd=tmp_path).stdout == run_cli("check", ".", cwd=tmp_path).stdout
+    here = run_cli("check", *CHECKLIST, cwd=tmp_path).stdout
+    assert here == run_cli("check", *CHECKLIST, ".", cwd=tmp_path).stdout
 
 
 # --- text output ----------------------------------------------------------------------------
@@ -93,8 +96,8 @@ def test_default_path_is_the_current_directory(run_cli, tmp_path):
 
 def test_text_lines_are_path_line_column_code_message(run_cli, tmp_path):
     project(tmp_path, {"a.py": ROUTE, "sub/b.py": BLOCKING})
-    text = run_cli("check", cwd=tmp_path)
-    diagnostics = run_cli("check", "--output-format", "json", cwd=tmp_path).diagnostics
+    text = run_cli("check", *CHECKLIST, cwd=tmp_path)
+    diagnostics = run_cli("check", *CHECKLIST, "--output-format", "json", cwd=tmp_path).diagnostics
     lines = text.stdout.splitlines()
     summary = lines.index(f"Found {len(diagnostics)} errors.")
     # Both files have a finding with an unsafe fix only: no [*], and a hint after the summary.
@@ -132,8 +135,8 @@ def test_clean_project_says_all_checks_passed(run_cli, tmp_path):
 
 def test_quiet_drops_the_summary(run_cli, tmp_path):
     project(tmp_path, {"a.py": ROUTE, "clean/c.py": CLEAN})
-    loud = run_cli("check", "a.py", cwd=tmp_path)
-    quiet = run_cli("check", "--quiet", "a.py", cwd=tmp_path)
+    loud = run_cli("check", *CHECKLIST, "a.py", cwd=tmp_path)
+    quiet = run_cli("check", *CHECKLIST, "--quiet", "a.py", cwd=tmp_path)
     assert quiet.exit_code == 1
     # The summary is two lines: the count, then what --unsafe-fixes would fix.
     assert quiet.stdout == "".join(loud.stdout.splitlines(keepends=True)[:-2])
@@ -148,7 +151,7 @@ def test_quiet_drops_the_summary(run_cli, tmp_path):
 
 def test_json_has_exactly_ruffs_keys_and_one_based_positions(run_cli, tmp_path):
     project(tmp_path, {"a.py": ROUTE})
-    run = run_cli("check", "--output-format", "json", cwd=tmp_path)
+    run = run_cli("check", *CHECKLIST, "--output-format", "json", cwd=tmp_path)
     assert run.exit_code == 1
     first = run.diagnostics[0]
     assert all(set(d) == JSON_KEYS for d in run.diagnostics)
@@ -186,7 +189,8 @@ def test_json_with_no_violations_is_an_empty_list(run_cli, tmp_path):
 
 def test_output_is_sorted_by_path_line_and_column_across_files(run_cli, tmp_path):
     project(tmp_path, {"b.py": BLOCKING, "a.py": BLOCKING, "a/z.py": ROUTE, "c.py": ROUTE})
-    run = run_cli("check", "c.py", "b.py", "a", "a.py", "missing.py", "--output-format", "json")
+    paths = ("c.py", "b.py", "a", "a.py", "missing.py")
+    run = run_cli("check", *CHECKLIST, *paths, "--output-format", "json")
     keys = [
         (
             Path(d["filename"]).relative_to(Path.cwd().resolve()).as_posix(),
@@ -212,16 +216,17 @@ def test_output_is_sorted_by_path_line_and_column_across_files(run_cli, tmp_path
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        ((), ["FAPI101", "FAPI102", "FAPI401"]),
+        ((), []),  # the three are off by default
+        (("--extend-select", "FAPI1,FAPI4"), ["FAPI101", "FAPI102", "FAPI401"]),
         (("--select", "FAPI1"), ["FAPI101", "FAPI102"]),
         (("--select", "fapi1"), ["FAPI101", "FAPI102"]),
         (("--select", "FAPI101,FAPI401"), ["FAPI101", "FAPI401"]),
         (("--select", "FAPI101", "--select", "FAPI401"), ["FAPI101", "FAPI401"]),
         (("--select", "ALL"), ["FAPI101", "FAPI102", "FAPI401"]),
-        (("--ignore", "FAPI401"), ["FAPI101", "FAPI102"]),
-        (("--ignore", "FAPI1,FAPI4"), []),
+        (("--extend-select", "FAPI1,FAPI4", "--ignore", "FAPI401"), ["FAPI101", "FAPI102"]),
+        (("--extend-select", "FAPI1,FAPI4", "--ignore", "FAPI1,FAPI4"), []),
         (("--select", "FAPI101", "--extend-select", "FAPI4"), ["FAPI101", "FAPI401"]),
-        (("--ignore", "FAPI1", "--extend-select", "FAPI102"), ["FAPI102", "FAPI401"]),
+        (("--ignore", "FAPI1", "--extend-select", "FAPI102"), ["FAPI102"]),
         # The most specific selector wins, whichever flag it comes from.
         (
             ("--select", "FAPI", "--ignore", "FAPI1", "--extend-select", "FAPI101"),
@@ -257,7 +262,7 @@ def test_unknown_selector_is_a_one_line_error(run_cli, tmp_path, flag):
 
 def test_statistics_counts_per_code_most_frequent_first(run_cli, tmp_path):
     project(tmp_path, {"a.py": ROUTE, "b.py": ROUTE, "c.py": BLOCKING})
-    run = run_cli("check", "--statistics", "--ignore", "FAPI401", cwd=tmp_path)
+    run = run_cli("check", "--statistics", "--extend-select", "FAPI101,FAPI102", cwd=tmp_path)
     assert run.exit_code == 1
     assert run.stdout.splitlines() == [
         "3\tFAPI101\t[ ] missing-response-model",
@@ -270,7 +275,7 @@ def test_statistics_counts_per_code_most_frequent_first(run_cli, tmp_path):
 def test_exit_codes(run_cli, tmp_path):
     project(tmp_path, {"bad.py": ROUTE, "good.py": CLEAN})
     assert run_cli("check", "good.py", cwd=tmp_path).exit_code == 0
-    assert run_cli("check", "bad.py", cwd=tmp_path).exit_code == 1
+    assert run_cli("check", *CHECKLIST, "bad.py", cwd=tmp_path).exit_code == 1
     assert run_cli("check", "--select", "NOPE", "good.py", cwd=tmp_path).exit_code == 2
     unknown_flag = run_cli("check", "--bogus", cwd=tmp_path)
     assert unknown_flag.exit_code == 2
@@ -280,7 +285,7 @@ def test_exit_codes(run_cli, tmp_path):
 
 def test_exit_zero_hides_violations_but_not_errors(run_cli, tmp_path):
     project(tmp_path, {"a.py": ROUTE})
-    run = run_cli("check", "--exit-zero", cwd=tmp_path)
+    run = run_cli("check", *CHECKLIST, "--exit-zero", cwd=tmp_path)
     assert run.exit_code == 0
     assert "Found 3 errors." in run.stdout
     broken = run_cli("check", "--exit-zero", "--select", "NOPE", cwd=tmp_path)
@@ -350,10 +355,10 @@ def test_rules_as_json(run_cli):
 def test_output_format_from_the_environment(run_cli, tmp_path, monkeypatch):
     project(tmp_path, {"a.py": ROUTE})
     monkeypatch.setenv("FASTAPI_LINT_OUTPUT_FORMAT", "json")
-    run = run_cli("check", cwd=tmp_path)
+    run = run_cli("check", *CHECKLIST, cwd=tmp_path)
     assert run.exit_code == 1
     assert [d["code"] for d in run.diagnostics] == ["FAPI101", "FAPI102", "FAPI401"]
-    flag_wins = run_cli("check", "--output-format", "text", cwd=tmp_path)
+    flag_wins = run_cli("check", *CHECKLIST, "--output-format", "text", cwd=tmp_path)
     assert "\nFound 3 errors.\n" in flag_wins.stdout
 
 
@@ -380,7 +385,7 @@ def _run(command: list[str], *args: str, cwd: Path) -> subprocess.CompletedProce
 
 def test_entry_point_reports_violations(command, tmp_path):
     project(tmp_path, {"a.py": ROUTE})
-    done = _run(command, "check", ".", cwd=tmp_path)
+    done = _run(command, "check", *CHECKLIST, ".", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
     assert [line.split(" ")[:2] for line in lines[:-2]] == [
@@ -394,7 +399,7 @@ def test_entry_point_reports_violations(command, tmp_path):
 
 def test_entry_point_shorthand_and_json(command, tmp_path):
     project(tmp_path, {"a.py": ROUTE})
-    done = _run(command, "a.py", "--output-format", "json", cwd=tmp_path)
+    done = _run(command, "a.py", *CHECKLIST, "--output-format", "json", cwd=tmp_path)
     assert done.returncode == 1
     assert [d["code"] for d in json.loads(done.stdout)] == ["FAPI101", "FAPI102", "FAPI401"]
 

@@ -25,15 +25,9 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 @pytest.fixture
 def whole_project(monkeypatch):
-    """The index covers the whole project, as `api.build_project` says for a normal run."""
-    original = api.build_index
-
-    def build(*args, **kwargs):
-        index = original(*args, **kwargs)
-        index.covers_project = True
-        return index
-
-    monkeypatch.setattr(api, "build_index", build)
+    """The run is in a project (as with a pyproject.toml or .git at the root): the index
+    covers every module under the root, so a router no include reaches is never included."""
+    monkeypatch.setattr(api, "_is_project", lambda settings: True)
 
 
 def _findings(run_cli, root: Path, codes: str) -> list[dict]:

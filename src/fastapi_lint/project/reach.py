@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi_lint.project.blocking_calls import SummaryBlocking, binding_scope
 from fastapi_lint.project.index import Cls, Func, Inst, ProjectIndex
+from fastapi_lint.project.request_path import RequestPath
 from fastapi_lint.project.summary import Expr, parse
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class Reach:
         self._edges: dict[Func, _Edges] = {}
         self._chains: dict[Func, Chain | None] = {}
         self._generators: dict[str, frozenset[str] | None] = {}
+        self.request_path = RequestPath(self)
 
     # -- functions -------------------------------------------------------------------------
 

@@ -13,12 +13,20 @@ from fastapi_lint.semantic import CallSite, FileModel, Scope, scope_qualname
 
 
 class BlockingCallViaHelper(Rule):
-    """Sync helper called in an `async def` reaches a blocking call: it stalls the event loop.
+    """Sync helper called on the request path reaches a blocking call: it stalls the event loop.
 
     ## What it does
-    Checks for calls, made directly inside an `async def`, of a plain (sync) function of the
-    project that makes a blocking call, itself or through further sync functions of the
-    project, in any module. "Blocking" is what FAPI201, FAPI203 and FAPI205 report when the
+    Checks for calls, made directly inside an `async def` that serves requests, of a plain
+    (sync) function of the project that makes a blocking call, itself or through further
+    sync functions of the project, in any module.
+
+    An `async def` serves requests when FastAPI or Starlette runs it for a request: an async
+    route or websocket, a dependency (`Depends(...)`, `Security(...)`), an
+    `@app.middleware(...)` or `@app.exception_handler(...)` function, a function handed to
+    `add_exception_handler`, `add_middleware(..., dispatch=...)` or `add_task`, and any async
+    function of the project these call, across modules.
+
+    "Blocking" is what FAPI201, FAPI203 and FAPI205 report when the
     call is written in the `async def` itself: `requests.get`, `time.sleep`, `open()`,
     `subprocess.run`, `bcrypt.hashpw`, ... and the blocking methods of an object whose type
     the helper's module shows: a name or `self.<attribute>` bound only to a known
@@ -43,6 +51,9 @@ class BlockingCallViaHelper(Rule):
 
     Deliberately not reported:
 
+    - `async def`s off the request path: startup code (lifespan, `on_event`), command-line
+      entry points, scripts, tests, and library code no app of the project calls. Blocking
+      there holds no request up (FAPI201 still reports a blocking call written in them);
     - helpers handed to `run_in_threadpool`, `asyncio.to_thread`, `anyio.to_thread.run_sync`,
       `loop.run_in_executor`, `BackgroundTasks.add_task` and the like: they are passed, not
       called, and run in a thread;
@@ -124,7 +135,7 @@ class BlockingCallViaHelper(Rule):
                 continue
             callee = self._sync_helper(analysis, model, site, function)
             chain = analysis.chain(callee) if callee is not None else None
-            if chain is not None:
+            if chain is not None and _serves_requests(analysis, model, function):
                 yield self._finding(analysis, model, site, function, chain)
 
     def _sync_helper(
@@ -152,6 +163,14 @@ class BlockingCallViaHelper(Rule):
         return self.finding(
             site.call, message, related=(Related(chain.path, Position(chain.line, column), note),)
         )
+
+
+def _serves_requests(analysis: Reach, model: FileModel, function: Scope) -> bool:
+    info = model.functions.get(function.node)  # type: ignore[arg-type]
+    if info is not None and (info.routes or info.is_dependency):
+        return True
+    assert model.module_key is not None
+    return Func(model.module_key, scope_qualname(function)) in analysis.request_path
 
 
 def _character_column(chain: Chain) -> int:

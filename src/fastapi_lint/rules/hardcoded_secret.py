@@ -265,14 +265,22 @@ def _looks_secret(name: str, value: str) -> bool:
 
 
 def _is_label(name: str, value: str) -> bool:
-    """`ACCESS_TOKEN = "access_token"`, `API_KEY = "X-API-Key"`, `BOS_TOKEN = "<s>"`."""
-    squashed = re.sub(r"[\W_]", "", value).lower()
+    """`ACCESS_TOKEN = "access_token"`, `RESOURCE_PASSWORD = "Passwords"`,
+    `API_KEY = "X-API-Key"`, `BOS_TOKEN = "<s>"`: the value names something."""
     words = [word.lower() for word in _WORD.findall(name)]
-    endings = {"".join(words[start:]) for start in range(len(words))}
-    if squashed in endings:
+    squashed = re.sub(r"[\W_]", "", value).lower()
+    if squashed in {"".join(words[start:]) for start in range(len(words))}:
+        return True
+    value_words = [word.lower() for word in _WORD.findall(value)]
+    if value_words and all(_one_of(word, words) for word in value_words):
         return True
     header = re.fullmatch(r"(X-)?[A-Z][A-Za-z0-9]*(-[A-Z][A-Za-z0-9]*)+", value)
     return header is not None or any(c in "<>[]{}|" for c in value) or not value.isascii()
+
+
+def _one_of(word: str, words: list[str]) -> bool:
+    """The word, or its plural, is one of `words`."""
+    return word in words or (word.endswith("s") and word[:-1] in words)
 
 
 # -- keys passed to calls ------------------------------------------------------------------

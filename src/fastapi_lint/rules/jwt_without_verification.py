@@ -77,6 +77,9 @@ class JwtWithoutVerification(Rule):
     - reading the unverified header (`get_unverified_header(token)["kid"]`, JWKS lookups);
     - an unverified decode or `get_unverified_claims` of a token that the same function
       also decodes with verification (peeking at `iss` to choose the issuer's keys);
+    - an unverified read whose result is only read for `exp`, `iat` or `nbf`
+      (`decode(...)["exp"]`, or a name bound to it that only those reads use): knowing when
+      a token the app holds expires, to refresh it, is no trust decision;
     - options read from settings, `verify_exp: False` and the other claim checks;
     - `**options` (the arguments are unknown), and a project module named `jwt` or `jose`.
 

@@ -133,6 +133,18 @@ class PathParameterMismatch(Rule):
         reads.function(model, handler)
         reads.route_dependencies(model, route)
         missing = [name for name in wanted if name not in reads.names]
+        import os, sys  # DEBUG
+
+        if os.environ.get("FAPI110_DEBUG"):
+            ctx = _context_dependencies(model, route)
+            print(
+                "DEBUG",
+                repr(route.describe()),
+                missing,
+                repr(reads.unknown),
+                "ctx" if ctx else "",
+                file=sys.stderr,
+            )
         if not missing or reads.unknown or _context_dependencies(model, route):
             return
         for name in missing:
@@ -145,7 +157,8 @@ class PathParameterMismatch(Rule):
     def _not_in_path(
         self, model: FileModel, route: Route, handler: cst.FunctionDef, paths: list[str]
     ) -> Iterator[Finding]:
-        served = [row.path for row in route.rows if row.app is not None]
+        own = route.path or ""
+        served = [row.path for row in route.rows if row.app is not None and row.path.endswith(own)]
         if not served or any(_UNKNOWN_PART in path for path in served):
             return
         in_paths = [set(path_parameters(path)) for path in served]
@@ -164,8 +177,12 @@ class PathParameterMismatch(Rule):
 
 
 def _served_paths(route: Route) -> list[str]:
-    """The full paths of the route (their unknown parts never hold a name we report)."""
-    return route.full_paths or [route.prefix + (route.path or "")]
+    """The full paths of the route (their unknown parts never hold a name we report): the
+    rows that end with its own path (a function defined twice under one name shares its
+    rows with its twin)."""
+    own = route.path or ""
+    served = [path for path in route.full_paths if path.endswith(own)]
+    return served or [route.prefix + own]
 
 
 def _path_name(param: Parameter) -> str | None:
@@ -184,16 +201,20 @@ class _Reads:
     """The parameter names a handler and its dependencies declare, followed recursively."""
 
     names: set[str] = field(default_factory=set)
-    unknown: bool = False  # something may read a name we cannot see
+    unknown: str | None = None  # why something may read a name we cannot see
     seen: set[cst.CSTNode] = field(default_factory=set)
 
+    def give_up(self, reason: str) -> None:
+        self.unknown = self.unknown or reason
+
     def function(self, model: FileModel, function: cst.FunctionDef, depth: int = 0) -> None:
+        if depth > _DEPTH:
+            self.give_up("dependencies nested too deeply")
         if function in self.seen or depth > _DEPTH:
-            self.unknown = self.unknown or depth > _DEPTH
             return
         self.seen.add(function)
         if has_var_keyword(function):
-            self.unknown = True
+            self.give_up(f"`**` parameter of `{function.name.value}`")
         for param in parameters(model, function):
             self.parameter(model, function, param, depth)
 
@@ -202,7 +223,7 @@ class _Reads:
     ) -> None:
         self.names.add(param.name)
         if param.opaque:
-            self.unknown = True
+            self.give_up(f"annotation or marker of `{param.name}`")
         if param.marker is not None:
             self.aliases(param.marker)
         if param.is_dependency:
@@ -210,16 +231,16 @@ class _Reads:
             target = param.marker.argument("dependency", 0)
             self.dependency(model, target if target is not None else param.type, param.scope, depth)
         elif _is_injected(model, param) and _request_used_for_path(model, function, param.name):
-            self.unknown = True
+            self.give_up(f"`{param.name}` of `{function.name.value}` may read the path")
 
     def aliases(self, marker: Marker) -> None:
         if marker.argument("validation_alias") is not None:
-            self.unknown = True
+            self.give_up("validation_alias")
         alias = marker.argument("alias")
         if alias is not None:
             text = string_value(alias)
             if text is None:
-                self.unknown = True
+                self.give_up("alias")
             else:
                 self.names.add(text)
 
@@ -229,7 +250,7 @@ class _Reads:
         if receiver is not None:
             call, scope = receiver
             if any(arg.star == "**" for arg in call.args):
-                self.unknown = True
+                self.give_up("router options")
             for arg in call.args:
                 if arg.keyword is not None and arg.keyword.value == "dependencies":
                     self.dependency_list(model, arg.value, scope)
@@ -240,12 +261,12 @@ class _Reads:
         if value is None:
             return
         if not isinstance(value, cst.List | cst.Tuple):
-            self.unknown = True
+            self.give_up("dependencies=")
             return
         for element in value.elements:
             marker = marker_of(model, element.value, scope)
             if marker is None or marker.kind not in DEPENDENCY:
-                self.unknown = True
+                self.give_up("dependencies=")
                 continue
             self.dependency(model, marker.argument("dependency", 0), scope, 0)
 
@@ -253,9 +274,13 @@ class _Reads:
         self, model: FileModel, target: cst.BaseExpression | None, scope: Scope, depth: int
     ) -> None:
         """Follow what `Depends(target)` calls."""
-        if target is None or depth > _DEPTH:
-            self.unknown = True
+        if target is None:
+            self.give_up("Depends()")
             return
+        if isinstance(target, cst.Name):
+            instance = _instance(model, target, scope)
+            if instance is not None:
+                target = instance  # `checker = Checker(...)`, then `Depends(checker)`
         if isinstance(target, cst.Call):
             self.callable_instance(model, target, scope, depth)
             return
@@ -263,39 +288,55 @@ class _Reads:
         if function is not None:
             self.function(model, function, depth + 1)
             return
-        local = model.local_class(target, scope)
-        if local is not None:
-            self.class_dependency(model, local, depth)
-            return
-        found = project_definition(model, target, scope)
-        if found is None:
-            self.unknown = True
-        elif isinstance(found[1], cst.FunctionDef):
-            self.function(found[0], found[1], depth + 1)
+        cls = _class(model, target, scope)
+        if cls is None:
+            self.give_up(f"dependency `{model.module.code_for_node(target)}`")
+        elif isinstance(cls[1], cst.FunctionDef):
+            self.function(cls[0], cls[1], depth + 1)
         else:
-            self.class_dependency(found[0], found[1], depth)
+            self.class_dependency(cls[0], cls[1], depth)
 
     def callable_instance(self, model: FileModel, call: cst.Call, scope: Scope, depth: int) -> None:
         """`Depends(Checker("admin"))`: FastAPI calls the instance's `__call__`."""
-        local = model.local_class(call.func, scope)
-        method = _method(model, local, "__call__") if local is not None else None
-        if method is None:
-            self.unknown = True
+        found = _class(model, call.func, scope)
+        cls = found[1] if found is not None else None
+        method = _method(cls, "__call__") if isinstance(cls, cst.ClassDef) else None
+        if found is None or method is None:
+            self.give_up(f"dependency `{model.module.code_for_node(call)}`")
         else:
-            self.function(model, method, depth + 1)
+            self.function(found[0], method, depth + 1)
 
     def class_dependency(self, model: FileModel, cls: cst.ClassDef, depth: int) -> None:
         """`Depends(Params)`: FastAPI calls the class, so its `__init__` (or the fields of a
         model or a dataclass) says what it reads."""
-        init = _method(model, cls, "__init__")
+        init = _method(cls, "__init__")
         if init is not None:
             self.function(model, init, depth + 1)
             return
         fields = _model_fields(model, cls, depth)
         if fields is None:
-            self.unknown = True
+            self.give_up(f"class dependency `{cls.name.value}`")
         else:
             self.names.update(fields)
+
+
+def _instance(model: FileModel, name: cst.Name, scope: Scope) -> cst.Call | None:
+    """The call a name is bound to once (an instance, if it calls a class)."""
+    bindings = model.lookup(name.value, scope)
+    if bindings and len(bindings) == 1 and bindings[0].kind is BindingKind.ASSIGN:
+        value = bindings[0].value
+        return value if isinstance(value, cst.Call) else None
+    return None
+
+
+def _class(
+    model: FileModel, expr: cst.BaseExpression, scope: Scope
+) -> tuple[FileModel, cst.FunctionDef | cst.ClassDef] | None:
+    """The class (or function) a name refers to, in this module or another of the project."""
+    local = model.local_class(expr, scope)
+    if local is not None:
+        return model, local
+    return project_definition(model, expr, scope)
 
 
 def _is_injected(model: FileModel, param: Parameter) -> bool:
@@ -303,7 +344,7 @@ def _is_injected(model: FileModel, param: Parameter) -> bool:
     return param.marker is None and type_kind(model, param.type, param.scope) == INJECTED
 
 
-def _method(model: FileModel, cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+def _method(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
     """A method defined in the class body itself."""
     for statement in cls.body.body:
         if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
