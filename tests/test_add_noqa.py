@@ -14,6 +14,8 @@ HEADER = "from fastapi import FastAPI, HTTPException\n\napp = FastAPI()\n\n\n"
 # FAPI101, FAPI102 and FAPI401 on the decorator (line 6).
 ROUTE = HEADER + '@app.post("/x"){comment}\nasync def add(x: int):\n    return x\n'
 ROUTE_CODES = "FAPI101, FAPI102, FAPI401"
+# The three are off by default: the runs here turn them on.
+CHECKLIST = ("--extend-select", "FAPI101,FAPI102,FAPI401")
 # FAPI105 on the `return` line (line 9).
 RETURNED = (
     HEADER
@@ -25,7 +27,8 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def add(run_cli, *args: str, expected_exit: int = 0):
-    run = run_cli("check", "--add-noqa", *args)
+    selection = () if "--select" in args else CHECKLIST  # a call's own selection replaces it
+    run = run_cli("check", "--add-noqa", *selection, *args)
     assert "Traceback" not in run.stderr
     assert run.exit_code == expected_exit, run.stderr
     assert run.stdout == ""
@@ -43,7 +46,7 @@ def test_adds_a_directive_then_check_is_clean_and_a_second_run_adds_nothing(run_
     run = add(run_cli, "a.py")
     assert run.stderr == "Added 1 noqa directive.\n"
     assert path.read_text() == ROUTE.format(comment=f"  # noqa: {ROUTE_CODES}")
-    assert run_cli("check", "a.py").exit_code == 0
+    assert run_cli("check", *CHECKLIST, "a.py").exit_code == 0
     again = add(run_cli, "a.py")
     assert again.stderr == "Added 0 noqa directives.\n"
     assert path.read_text() == ROUTE.format(comment=f"  # noqa: {ROUTE_CODES}")
@@ -58,7 +61,7 @@ def test_counts_directives_across_files(run_cli):
     assert run.stderr == "Added 3 noqa directives.\n"
     assert "    return HTTPException(404)  # noqa: FAPI105\n" in Path("b.py").read_text()
     assert os.stat("clean.py").st_mtime_ns == before
-    assert run_cli("check", ".").exit_code == 0
+    assert run_cli("check", *CHECKLIST, ".").exit_code == 0
 
 
 @pytest.mark.parametrize(
@@ -77,7 +80,7 @@ def test_merges_into_an_existing_comment(run_cli, comment, expected):
     path = write("a.py", ROUTE.format(comment=comment))
     assert add(run_cli, "a.py").stderr == "Added 1 noqa directive.\n"
     assert path.read_text() == ROUTE.format(comment=expected)
-    assert run_cli("check", "a.py").exit_code == 0
+    assert run_cli("check", *CHECKLIST, "a.py").exit_code == 0
 
 
 @pytest.mark.parametrize(
@@ -108,7 +111,7 @@ def test_a_comment_inside_brackets_is_fine(run_cli):
     assert path.read_text() == source.replace(
         "@app.post(\n", f"@app.post(  # noqa: {ROUTE_CODES}\n"
     )
-    assert run_cli("check", "a.py").exit_code == 0
+    assert run_cli("check", *CHECKLIST, "a.py").exit_code == 0
 
 
 def test_keeps_line_endings_encoding_and_mode(run_cli):
@@ -140,7 +143,7 @@ def test_unused_noqa_and_syntax_errors_get_no_directive(run_cli):
 
 def test_ignores_the_baseline(run_cli):
     path = write("a.py", ROUTE.format(comment=""))
-    assert run_cli("check", "--write-baseline", "baseline.json", "a.py").exit_code == 0
+    assert run_cli("check", *CHECKLIST, "--write-baseline", "baseline.json", "a.py").exit_code == 0
     add(run_cli, "--baseline", "baseline.json", "a.py")
     assert path.read_text() == ROUTE.format(comment=f"  # noqa: {ROUTE_CODES}")
 

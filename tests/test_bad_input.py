@@ -18,6 +18,8 @@ ROUTE = (
     "async def add(x: int):\n    return x\n"
 )
 ROUTE_CODES = ["FAPI101", "FAPI102", "FAPI401"]
+# The three are off by default: `check` turns them on.
+CHECKLIST = ("--extend-select", ",".join(ROUTE_CODES))
 
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -26,7 +28,8 @@ NO_ROUTES = "Checked 0 routes in 0 apps.\n"  # the route count, on stderr
 
 
 def check(run_cli, *args: str):
-    run = run_cli("check", "--output-format", "json", *args)
+    selection = () if "--select" in args else CHECKLIST  # a call's own selection replaces it
+    run = run_cli("check", "--output-format", "json", *selection, *args)
     assert "Traceback" not in run.stderr
     assert run.stderr == ""
     return run

@@ -13,7 +13,7 @@ import pytest
 from fastapi_lint.baseline import VERSION, Baseline, load_baseline
 
 HEADER = "import time\n\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
-# FAPI201 twice on identical lines, FAPI101 once (on the decorator).
+# FAPI201 twice on identical lines, FAPI101 once (on the decorator; CHECKLIST turns it on).
 ROUTE = (
     '@app.get("/slow")\n'
     "async def slow():\n"
@@ -24,6 +24,12 @@ ROUTE = (
 )
 SOURCE = HEADER + ROUTE
 BASELINE = "baseline.json"
+CHECKLIST = ("--extend-select", "FAPI101")  # FAPI101 is off by default
+
+
+def _selection(args: tuple[str, ...]) -> tuple[str, ...]:
+    """FAPI101 on top of the defaults, unless the call selects its own rules."""
+    return () if "--select" in args else CHECKLIST
 
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -37,7 +43,7 @@ def write(path: str | Path, text: str) -> Path:
 
 
 def record(run_cli, *args: str, baseline: str = BASELINE, cwd: Path | None = None):
-    run = run_cli("check", "--write-baseline", baseline, *args, cwd=cwd)
+    run = run_cli("check", "--write-baseline", baseline, *_selection(args), *args, cwd=cwd)
     assert run.exit_code == 0, run.stderr
     assert run.stdout == ""
     return run
@@ -45,7 +51,7 @@ def record(run_cli, *args: str, baseline: str = BASELINE, cwd: Path | None = Non
 
 def check(run_cli, *args: str, baseline: str | None = BASELINE, cwd: Path | None = None):
     flags = ["--baseline", baseline] if baseline else []
-    run = run_cli("check", "--output-format", "json", *flags, *args, cwd=cwd)
+    run = run_cli("check", "--output-format", "json", *_selection(args), *flags, *args, cwd=cwd)
     assert "Traceback" not in run.stderr
     return run
 
@@ -102,7 +108,9 @@ def test_baselined_findings_are_not_reported(run_cli):
     run = check(run_cli, "a.py")
     assert (run.exit_code, run.diagnostics) == (0, [])
     assert run.stderr == f"3 findings baselined, 0 stale baseline entries ({BASELINE}).\n"
-    text = run_cli("check", "--output-format", "concise", "--baseline", BASELINE, "a.py")
+    text = run_cli(
+        "check", *CHECKLIST, "--output-format", "concise", "--baseline", BASELINE, "a.py"
+    )
     assert (text.exit_code, text.stdout) == (0, "All checks passed!\n")
 
 
@@ -170,7 +178,7 @@ def test_paths_are_relative_to_the_baseline_so_it_works_from_anywhere(run_cli, t
 
 def test_findings_outside_the_baselines_directory_get_absolute_paths(run_cli, tmp_path):
     write("src/a.py", SOURCE)
-    run = run_cli("check", "--write-baseline", "lint/baseline.json", "src")
+    run = run_cli("check", *CHECKLIST, "--write-baseline", "lint/baseline.json", "src")
     assert run.exit_code == 0
     assert run.stderr.endswith(
         "warning: 3 findings lie outside lint, so their paths are absolute: keep the "
@@ -243,7 +251,7 @@ def test_syntax_errors_are_never_baselined(run_cli):
 def test_quiet_hides_the_note(run_cli):
     write("a.py", SOURCE)
     record(run_cli, "a.py")
-    run = run_cli("check", "-q", "--baseline", BASELINE, "a.py")
+    run = run_cli("check", *CHECKLIST, "-q", "--baseline", BASELINE, "a.py")
     assert (run.exit_code, run.stdout, run.stderr) == (0, "", "")
 
 
@@ -307,10 +315,10 @@ def test_fix_still_fixes_baselined_findings(run_cli):
 def test_api_match_directly(tmp_path):
     from fastapi_lint.api import lint_paths
     from fastapi_lint.baseline import write_baseline
-    from fastapi_lint.config import load_settings
+    from fastapi_lint.config import Selection, load_settings
 
     write("a.py", SOURCE)
-    settings = load_settings(None, cwd=tmp_path)
+    settings = load_settings(None, Selection(extend_select=("FAPI101",)), cwd=tmp_path)
     run = lint_paths(["a.py"], settings)
     assert len(write_baseline(tmp_path / BASELINE, run.diagnostics)) == 3
     baseline = load_baseline(tmp_path / BASELINE)

@@ -13,6 +13,8 @@ from fastapi_lint.rules import ALL_RULES
 
 ALL_CODES = [rule.code for rule in ALL_RULES]
 DEFAULT_CODES = [rule.code for rule in ALL_RULES if rule.default_enabled]
+# What runs by default: preview rules stay off while preview mode is off.
+DEFAULT_ON = [rule.code for rule in ALL_RULES if rule.default_enabled and not rule.preview]
 PYPROJECT = """\
 [project]
 name = "shop"
@@ -55,7 +57,8 @@ def test_default_configuration_and_its_sources(run_cli, tmp_path: Path) -> None:
     assert f"select = {json.dumps(DEFAULT_CODES)}  # default" in lines
     assert "ignore = []  # default" in lines
     assert "extend-select = []  # default" in lines
-    assert f"enabled-rules = {json.dumps(DEFAULT_CODES)}  # default" in lines
+    assert f"enabled-rules = {json.dumps(DEFAULT_ON)}  # default" in lines
+    assert "FAPI101" not in DEFAULT_ON  # FAPI101, FAPI102 and FAPI401 are opt-in
     assert f"exclude = {json.dumps(list(DEFAULT_EXCLUDES))}  # default" in lines
     assert "extend-exclude = []  # default" in lines
     assert "per-file-ignores = {}  # default" in lines
@@ -65,7 +68,8 @@ def test_default_configuration_and_its_sources(run_cli, tmp_path: Path) -> None:
     assert "baseline = none  # default" in lines
     assert "pydantic-version = none  # default" in lines
     for code in ALL_CODES:
-        assert f"[rules.{code}]  # enabled: default" in lines
+        state = "enabled" if code in DEFAULT_ON else "disabled"
+        assert f"[rules.{code}]  # {state}: default" in lines
     assert (
         'create-words = ["create", "add", "register", "new", "insert", "upload", "signup"]'
         "  # default"

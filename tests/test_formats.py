@@ -67,7 +67,11 @@ EXPECTED = [
     ("app/models.py", 14, 1, "FAPI101"),
     ("app/models.py", 14, 1, "FAPI401"),
 ]
-DEFAULT_CODES = [rule.code for rule in ALL_RULES if rule.default_enabled]
+# The project's configuration: the default rules, and the opt-in FAPI101, FAPI102, FAPI401.
+OPT_IN = ["FAPI101", "FAPI102", "FAPI401"]
+CONFIG = f"[tool.fastapi-lint]\nextend-select = {json.dumps(OPT_IN)}\n"
+DEFAULT_CODES = [rule.code for rule in ALL_RULES if rule.default_enabled and not rule.preview]
+ENABLED_CODES = [rule.code for rule in ALL_RULES if rule.code in (*DEFAULT_CODES, *OPT_IN)]
 HUMAN = ("full", "concise", "text", "grouped")
 MACHINE = ("json", "json-lines", "sarif", "github", "gitlab", "junit")
 
@@ -78,7 +82,7 @@ pytestmark = pytest.mark.usefixtures("isolated")
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project root (its pyproject.toml has a [tool.fastapi-lint] table) with two files."""
-    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-lint]\n")
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "main.py").write_text(MAIN)
     (tmp_path / "app" / "models.py").write_text(MODELS)
@@ -164,7 +168,7 @@ def test_default_is_full_on_a_terminal(project):
 
 
 def test_output_format_from_the_configuration(run_cli, project):
-    (project / "pyproject.toml").write_text('[tool.fastapi-lint]\noutput-format = "json"\n')
+    (project / "pyproject.toml").write_text(CONFIG + 'output-format = "json"\n')
     run = _check(run_cli, project)
     assert [d["code"] for d in run.diagnostics] == [code for *_, code in EXPECTED]
     # The command line and the environment win over the configuration.
@@ -173,7 +177,7 @@ def test_output_format_from_the_configuration(run_cli, project):
 
 
 def test_environment_wins_over_the_configuration(run_cli, project, monkeypatch):
-    (project / "pyproject.toml").write_text('[tool.fastapi-lint]\noutput-format = "json"\n')
+    (project / "pyproject.toml").write_text(CONFIG + 'output-format = "json"\n')
     monkeypatch.setenv("FASTAPI_LINT_OUTPUT_FORMAT", "json-lines")
     lines = _check(run_cli, project).stdout.splitlines()
     assert [json.loads(line)["code"] for line in lines] == [code for *_, code in EXPECTED]
@@ -399,7 +403,7 @@ def test_sarif_holds_what_github_code_scanning_reads(run_cli, project):
     assert driver["name"] == "fastapi-lint"
     assert driver["version"]
     assert driver["informationUri"].startswith("https://")
-    assert [rule["id"] for rule in driver["rules"]] == DEFAULT_CODES
+    assert [rule["id"] for rule in driver["rules"]] == ENABLED_CODES
     for descriptor in driver["rules"]:
         rule = RULES_BY_CODE[descriptor["id"]]
         assert descriptor["name"] == rule.name
@@ -494,7 +498,7 @@ def test_sarif_describes_engine_diagnostics(run_cli, project):
     descriptor = driver["rules"][broken["ruleIndex"]]
     assert descriptor["id"] == "FAPI001"
     assert descriptor["name"] == "invalid-syntax"
-    assert [rule["id"] for rule in driver["rules"]] == [*DEFAULT_CODES, "FAPI001"]
+    assert [rule["id"] for rule in driver["rules"]] == [*ENABLED_CODES, "FAPI001"]
 
 
 def test_sarif_of_a_clean_project_is_valid(run_cli, tmp_path):

@@ -38,6 +38,7 @@ async def read_item(item_id: int) -> dict[str, int]:
 '''
 # Bad, unfixable code (FAPI401: no docstring) that the hooks must not see: pre-commit
 # passes it by name, and only `--force-exclude` applies the excludes to named files.
+# FAPI401 is off by default: the runs and the configuration below turn it on.
 BAD_ROUTE = (
     'from fastapi import FastAPI\napp = FastAPI()\n@app.post("/x")\nasync def x():\n    pass\n'
 )
@@ -45,8 +46,11 @@ TARGET_FILES = {
     "app.py": APP,
     "build/generated.py": BAD_ROUTE,  # a default exclude
     "legacy/old.py": BAD_ROUTE,  # excluded by the project's configuration
-    "pyproject.toml": '[tool.fastapi-lint]\nextend-exclude = ["legacy"]\n',
+    "pyproject.toml": (
+        '[tool.fastapi-lint]\nextend-select = ["FAPI401"]\nextend-exclude = ["legacy"]\n'
+    ),
 }
+CHECKLIST = ("--extend-select", "FAPI401")
 STATUS = re.compile(r"^(?P<name>.+?)\.{3,}(?P<status>Passed|Failed|Skipped)", re.MULTILINE)
 
 
@@ -103,12 +107,14 @@ NAMED = ("app.py", "build/generated.py", ".venv/lib/site.py")
 
 
 def test_named_files_in_default_excludes_are_linted_without_force_exclude(run_cli, tree) -> None:
-    run = run_cli("check", "--output-format", "json", *NAMED, cwd=tree)
+    run = run_cli("check", *CHECKLIST, "--output-format", "json", *NAMED, cwd=tree)
     assert linted(run) == set(NAMED)
 
 
 def test_force_exclude_applies_default_excludes_to_named_files(run_cli, tree) -> None:
-    run = run_cli("check", "--force-exclude", "--output-format", "json", *NAMED, cwd=tree)
+    run = run_cli(
+        "check", *CHECKLIST, "--force-exclude", "--output-format", "json", *NAMED, cwd=tree
+    )
     assert linted(run) == {"app.py"}
 
 
@@ -116,33 +122,37 @@ def test_force_exclude_applies_configured_excludes_to_named_files(run_cli, tree)
     (tree / "pyproject.toml").write_text('[tool.fastapi-lint]\nextend-exclude = ["legacy"]\n')
     for flags in ((), ("--force-exclude",)):
         named = ("app.py", "legacy/old.py")
-        run = run_cli("check", *flags, "--output-format", "json", *named, cwd=tree)
+        run = run_cli("check", *CHECKLIST, *flags, "--output-format", "json", *named, cwd=tree)
         assert linted(run) == {"app.py"}, flags
 
 
 def test_force_exclude_with_exclude_replacing_the_defaults(run_cli, tree) -> None:
     (tree / "pyproject.toml").write_text('[tool.fastapi-lint]\nexclude = ["legacy"]\n')
     named = (*NAMED, "legacy/old.py")
-    run = run_cli("check", "--force-exclude", "--output-format", "json", *named, cwd=tree)
+    run = run_cli(
+        "check", *CHECKLIST, "--force-exclude", "--output-format", "json", *named, cwd=tree
+    )
     assert linted(run) == set(NAMED)
 
 
 def test_force_exclude_from_config_and_no_force_exclude_overrides_it(run_cli, tree) -> None:
     (tree / "pyproject.toml").write_text("[tool.fastapi-lint]\nforce-exclude = true\n")
-    run = run_cli("check", "--output-format", "json", *NAMED, cwd=tree)
+    run = run_cli("check", *CHECKLIST, "--output-format", "json", *NAMED, cwd=tree)
     assert linted(run) == {"app.py"}
-    run = run_cli("check", "--no-force-exclude", "--output-format", "json", *NAMED)
+    run = run_cli("check", *CHECKLIST, "--no-force-exclude", "--output-format", "json", *NAMED)
     assert linted(run) == set(NAMED)
 
 
 def test_force_exclude_keeps_named_gitignored_files_as_ruff_does(run_cli, tree) -> None:
     (tree / ".gitignore").write_text("app.py\n")
-    run = run_cli("check", "--force-exclude", "--output-format", "json", "app.py", cwd=tree)
+    run = run_cli(
+        "check", *CHECKLIST, "--force-exclude", "--output-format", "json", "app.py", cwd=tree
+    )
     assert linted(run) == {"app.py"}
 
 
 def test_force_exclude_when_every_named_file_is_excluded_passes(run_cli, tree) -> None:
-    run = run_cli("check", "--force-exclude", "build/generated.py", cwd=tree)
+    run = run_cli("check", *CHECKLIST, "--force-exclude", "build/generated.py", cwd=tree)
     assert (run.exit_code, run.stdout) == (0, "All checks passed!\n")
 
 

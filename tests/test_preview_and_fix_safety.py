@@ -23,9 +23,11 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 @pytest.fixture
 def preview_rule(monkeypatch):
-    """FAPI401 marked as a preview rule for the test."""
+    """FAPI401 marked as a preview rule that is on by default, for the test (FAPI401
+    itself is off by default)."""
     rule = RULES_BY_CODE["FAPI401"]
     monkeypatch.setattr(rule, "preview", True)
+    monkeypatch.setattr(rule, "default_enabled", True)
     return rule
 
 
@@ -138,8 +140,8 @@ def test_pages_and_table_say_how_safe_the_fix_is():
     assert "Fix: available (safe)." in render_page(RULES_BY_CODE["FAPI105"])
     assert "Fix: not available." in render_page(RULES_BY_CODE["FAPI101"])
     table = rules_table()
-    assert "| `missing-status-code` | on | no | unsafe |" in table
-    assert "| `missing-response-model` | on | no | no |" in table
+    assert "| `missing-status-code` | off | no | unsafe |" in table
+    assert "| `missing-response-model` | off | no | no |" in table
 
 
 # --- deprecated options ---------------------------------------------------------------------

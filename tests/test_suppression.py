@@ -11,6 +11,8 @@ HEADER = "from fastapi import FastAPI\napp = FastAPI()\n"
 DECORATOR = '@app.post("/x")'
 ROUTE = HEADER + DECORATOR + "\nasync def add(x: int):\n    return x\n"
 ROUTE_CODES = ["FAPI101", "FAPI102", "FAPI401"]
+# The three are off by default: every run here turns them on.
+CHECKLIST = ("--extend-select", ",".join(ROUTE_CODES))
 
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("isolated")
 
 def lint(run_cli, tmp_path: Path, source: str, name: str = "a.py") -> list[tuple[int, str]]:
     (tmp_path / name).write_text(source)
-    run = run_cli("check", name, "--output-format", "json")
+    run = run_cli("check", *CHECKLIST, name, "--output-format", "json")
     assert "Traceback" not in run.stderr
     assert run.exit_code == (1 if run.diagnostics else 0)
     return [(d["location"]["row"], d["code"]) for d in run.diagnostics]
@@ -133,7 +135,7 @@ def test_file_level_noqa_silences_the_file(run_cli, tmp_path, directive):
     assert lint(run_cli, tmp_path, TWO_ROUTES + directive + "\n") == []  # anywhere in the file
     # Only that file.
     (tmp_path / "other.py").write_text(ROUTE)
-    run = run_cli("check", "--output-format", "json")
+    run = run_cli("check", *CHECKLIST, "--output-format", "json")
     assert {Path(d["filename"]).name for d in run.diagnostics} == {"other.py"}
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from fastapi_lint.semantic import ProjectModules
 from fastapi_lint.engine import Engine
 from fastapi_lint.rules import RULES_BY_CODE
+from fastapi_lint.semantic import ProjectModules
 from fastapi_lint.suppression import Suppressions
 
 HEADER = "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
@@ -70,7 +70,8 @@ def test_codes_of_rules_not_enabled_are_left_alone(run_cli):
 
 def test_codes_turned_off_by_per_file_ignores_are_left_alone(run_cli):
     Path("pyproject.toml").write_text(
-        '[tool.fastapi-lint]\nper-file-ignores = { "a.py" = ["FAPI101"] }\n'
+        '[tool.fastapi-lint]\nextend-select = ["FAPI101"]\n'
+        'per-file-ignores = { "a.py" = ["FAPI101"] }\n'
     )
     assert lint(run_cli, CLEAN.format(comment="  # noqa: FAPI101")) == []
     assert unused(run_cli, CLEAN.format(comment="  # noqa: FAPI101"), name="b.py") == [
@@ -94,9 +95,11 @@ def test_blanket_directives_and_other_tools_codes_are_never_reported(run_cli, co
 
 
 def test_it_is_on_by_default(run_cli):
-    source = CLEAN.format(comment="  # noqa: FAPI101")
+    source = CLEAN.format(comment="  # noqa: FAPI105")
     assert [row[2] for row in lint(run_cli, source)] == ["FAPI003"]
     assert RULES_BY_CODE["FAPI003"].default_enabled
+    # FAPI101 is off by default: a code of it is left alone.
+    assert lint(run_cli, CLEAN.format(comment="  # noqa: FAPI101")) == []
 
 
 def test_noqa_fapi003_silences_it_on_its_line(run_cli):
@@ -207,13 +210,14 @@ def test_fix_beside_other_rules_fixes_then_check_is_clean(run_cli):
         + 'async def x() -> dict:\n    """Doc."""\n'
         + "    return HTTPException(404)  # noqa: FAPI999, E501\n"
     )
-    fixed = fix(run_cli, source)
+    checklist = ("--extend-select", "FAPI101,FAPI401")  # off by default
+    fixed = fix(run_cli, source, *checklist)
     assert fixed == source.replace("  # noqa: FAPI101, FAPI401", "").replace(
         "return HTTPException(404)  # noqa: FAPI999, E501",
         "raise HTTPException(404)  # noqa: E501",
     )
-    assert run_cli("check", "a.py").exit_code == 0
-    assert fix(run_cli, fixed) == fixed
+    assert run_cli("check", *checklist, "a.py").exit_code == 0
+    assert fix(run_cli, fixed, *checklist) == fixed
 
 
 def test_fix_is_safe_and_shown_in_json(run_cli):

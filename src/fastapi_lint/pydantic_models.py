@@ -90,6 +90,56 @@ def is_pydantic_v1_code(model: FileModel) -> bool:
     return model.project.pydantic_version == 1 or _imports_pydantic_v1(model)
 
 
+def in_version_branch(model: FileModel, node: cst.CSTNode) -> bool:
+    """Whether `node` is in code that supports both Pydantic versions: a branch of an
+    `if` (or `x if ... else y`) whose test is about the version (`if PYDANTIC_V2:`,
+    `if is_v2_model(m):`, `if hasattr(m, "model_dump"):`), or an `except AttributeError` /
+    `except ImportError` handler (`try: m.model_dump() except AttributeError: m.dict()`)."""
+    memo = _memo(model)
+    if memo.guarded is None:
+        memo.guarded = frozenset(id(inner) for inner in _guarded_nodes(model.module))
+    return id(node) in memo.guarded
+
+
+_VERSION_WORDS = frozenset({"pydantic", "version", "v1", "v2"})
+_FALLBACK_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError"})
+
+
+def _guarded_nodes(module: cst.Module) -> Iterator[cst.CSTNode]:
+    for node in walk(module):
+        if isinstance(node, cst.If | cst.IfExp) and _mentions_version(node.test):
+            branches = [node.body, node.orelse]
+        elif isinstance(node, cst.ExceptHandler) and _catches_fallback(node):
+            branches = [node.body]
+        else:
+            continue
+        for branch in branches:
+            if branch is not None:
+                yield from walk(branch)
+
+
+def _mentions_version(test: cst.BaseExpression) -> bool:
+    for node in walk(test):
+        if isinstance(node, cst.Name):
+            words = set(node.value.lower().split("_"))
+            if words & _VERSION_WORDS:
+                return True
+        text = string_value(node) if isinstance(node, cst.SimpleString) else None
+        if text is not None and (text.startswith("model_") or text in _V1_NAMES):
+            return True
+    return False
+
+
+_V1_NAMES = frozenset({"dict", "json", "parse_obj", "from_orm", "__fields__", "validator"})
+
+
+def _catches_fallback(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return False
+    names = {n.value for n in walk(handler.type) if isinstance(n, cst.Name)}
+    return bool(names & _FALLBACK_ERRORS)
+
+
 def _imports_pydantic_v1(model: FileModel) -> bool:
     return any(
         name == "pydantic.v1" or name.startswith("pydantic.v1.") for name in imported_names(model)
@@ -113,6 +163,8 @@ def imported_names(model: FileModel) -> Iterator[str]:
 class _Memo:
     local: dict[cst.ClassDef, _ClassFacts] = field(default_factory=dict)
     project: dict[str, _ClassFacts] = field(default_factory=dict)
+    guarded: frozenset[int] | None = None  # ids of the nodes in version branches
+    names_models: bool | None = None  # see `may_name_models`
 
 
 _memos: weakref.WeakKeyDictionary[FileModel, _Memo] = weakref.WeakKeyDictionary()
@@ -194,7 +246,7 @@ def _class_body_names(class_def: cst.ClassDef) -> frozenset[str]:
             for small in node.body:
                 names.update(_assigned_names(small))
         elif not isinstance(node, cst.BaseExpression):
-            pending.extend(node.children)
+            pending.extend(children(node))
     return frozenset(names)
 
 
@@ -239,7 +291,7 @@ def _to_index_expr(expr: cst.BaseExpression) -> list[Any] | None:
 
 
 def _value_facts(model: FileModel, value: Any, depth: int) -> _ClassFacts:
-    from fastapi_lint.project.index import Cls, Ext
+    from fastapi_lint.project.resolver import Cls, Ext
 
     if isinstance(value, Ext):
         return _known_external(canonical(value.name)) or _UNKNOWN
@@ -407,7 +459,7 @@ def _returned_model(
         info = model.function_info(local)
         outer = info.scope.parent if info is not None else None
         return annotation_model(model, local.returns.annotation, outer or scope)
-    from fastapi_lint.project.index import Func
+    from fastapi_lint.project.resolver import Func
 
     value = _index_value(model, func, scope)
     index = model.project.index
@@ -443,7 +495,7 @@ def _binding_instance(
             return annotation_model(model, binding.annotation, where)
         return instance_model(model, binding.value, where, depth + 1) if binding.value else None
     if binding.kind is BindingKind.IMPORT:
-        from fastapi_lint.project.index import Inst
+        from fastapi_lint.project.resolver import Inst
 
         value = _index_value(model, name, where)
         if isinstance(value, Inst) and model.project.index is not None:
@@ -484,31 +536,82 @@ def _method_of_model(model: FileModel, param: str, where: Scope) -> tuple[ModelC
     return found, "cls" if "builtins.classmethod" in decorators else "self"
 
 
+def may_name_models(model: FileModel) -> bool:
+    """Whether the file can name a model at all: it defines one, or imports one (or a model
+    instance, or a function annotated to return one). Files that cannot are not walked in
+    search of `x.__fields__`."""
+    memo = _memo(model)
+    if memo.names_models is None:
+        memo.names_models = any(
+            local_model(model, class_def) is not None for class_def in model.classes
+        ) or any(_imports_model(model, name, scope) for name, scope in _imported(model))
+    return memo.names_models
+
+
+def _imported(model: FileModel) -> Iterator[tuple[str, Scope]]:
+    scopes = [model.module_scope, *(info.scope for info in model.functions.values())]
+    for scope in scopes:
+        for name, bindings in scope.bindings.items():
+            if any(binding.kind is BindingKind.IMPORT for binding in bindings):
+                yield name, scope
+
+
+def _imports_model(model: FileModel, name: str, scope: Scope) -> bool:
+    expr = cst.Name(name)
+    if model_class(model, expr, scope) is not None:
+        return True
+    if instance_model(model, expr, scope) is not None:
+        return True
+    return any(_returned_model(model, expr, scope, awaited=flag) for flag in (False, True))
+
+
 # -- walking the tree ----------------------------------------------------------------------------
 
+# Fields that never hold code: brackets, punctuation, whitespace, comments.
+_NO_CODE = frozenset(
+    {
+        "lpar", "rpar", "lbracket", "rbracket", "lbrace", "rbrace", "comma", "semicolon",
+        "colon", "leading_lines", "lines_after_decorators", "header", "footer", "equal",
+        "newline", "operator", "dot", "asynchronous", "star", "indent", "prefix",
+        "encoding", "default_indent", "default_newline", "has_trailing_newline",
+        "trailing_whitespace", "relative", "first_line",
+    }
+)  # fmt: skip
 _fields_cache: dict[type, tuple[str, ...]] = {}
+_is_node: dict[type, bool] = {}
 
 
 def _child_fields(node_type: type) -> tuple[str, ...]:
     fields = _fields_cache.get(node_type)
     if fields is None:
         fields = tuple(
-            f.name for f in dataclasses.fields(node_type) if not f.name.startswith("whitespace")
+            f.name
+            for f in dataclasses.fields(node_type)
+            if f.name not in _NO_CODE and not f.name.startswith("whitespace")
         )
         _fields_cache[node_type] = fields
     return fields
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The node's children, in field order (faster than LibCST's `children`)."""
+def _node_type(value_type: type) -> bool:
+    """`issubclass(t, CSTNode)`, cached: `isinstance` on LibCST's abstract classes is slow."""
+    known = _is_node.get(value_type)
+    if known is None:
+        known = _is_node[value_type] = issubclass(value_type, cst.CSTNode)
+    return known
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The node's children that may hold code, in field order (faster than LibCST's
+    `children`, which also yields whitespace and punctuation)."""
+    found = []
     for name in _child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, tuple | list):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
+        if type(value) is tuple or type(value) is list:
+            found.extend(item for item in value if _node_type(type(item)))
+        elif _node_type(type(value)):
+            found.append(value)
+    return found
 
 
 def walk(root: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -8,8 +8,10 @@ that is not a scalar (a Pydantic model, a dict, a list, set or tuple) is read fr
 **body**, and anything else from the query string.
 
 Everything is resolved through the semantic model and, for names imported from other modules
-of the project, the project index. What cannot be seen through (an `Annotated` alias defined
-in another module, a marker built by a helper) is *opaque*: rules never report on it.
+of the project, the project index (which tells a class from an alias). With `follow_imports`
+an alias or a dependency of another module is read from that module, parsed on demand (once
+per run and process); without it, and whenever it cannot be seen through (a marker built by
+a helper, a module outside the project), it is *opaque*: rules never report on it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from fastapi_lint import names
 from fastapi_lint.handlers import is_response_name
@@ -99,12 +101,23 @@ _DEPTH = 8
 
 
 @dataclass(frozen=True)
+class Where:
+    """Where an expression is evaluated: a module (maybe another of the project) and a scope."""
+
+    model: FileModel
+    scope: Scope
+    # Read aliases imported from other modules of the project (parsing them on demand);
+    # otherwise such an alias is opaque.
+    follow_imports: bool = False
+
+
+@dataclass(frozen=True)
 class Marker:
     """A FastAPI marker: `Query(...)`, `Depends(get_db)`, ... (`call` None when opaque)."""
 
     kind: str
     call: cst.Call | None
-    scope: Scope
+    where: Where
 
     def argument(self, keyword: str, position: int | None = None) -> cst.BaseExpression | None:
         """The expression passed as `keyword=` (or at `position`) to the marker."""
@@ -125,19 +138,45 @@ class Parameter:
 
     node: cst.Param
     name: str
-    type: cst.BaseExpression | None  # the annotation, `Annotated` and local aliases unwrapped
+    type: cst.BaseExpression | None  # the annotation, `Annotated` and aliases unwrapped
+    type_where: Where  # where the type is evaluated (an alias may live in another module)
     marker: Marker | None  # the marker that decides, from the default or the metadata
-    opaque: bool  # a marker may hide where we cannot see (an alias of another module)
-    scope: Scope  # where the annotation and the default are evaluated
+    opaque: bool  # a marker may hide where we cannot see (an alias of an unreadable module)
 
     @property
     def is_dependency(self) -> bool:
         return self.marker is not None and self.marker.kind in DEPENDENCY
 
+    def type_kind(self) -> str:
+        return type_kind(self.type_where.model, self.type, self.type_where.scope)
+
 
 def path_parameters(path: str) -> list[str]:
     """The names of a path's parameters, as Starlette finds them (`{id}`, `{id:int}`)."""
     return [match.group(1) for match in PATH_PARAM.finditer(path)]
+
+
+BODYLESS_METHODS = frozenset({"GET", "HEAD"})  # a body has no meaning on these (RFC 9110)
+_CALLBACK = "{$"  # `{$request.body.url}`: an OpenAPI callback, a request the API sends
+
+
+def bodyless_route_parameters(model: FileModel) -> Iterator[tuple[Route, Parameter]]:
+    """The parameters of `GET` and `HEAD` routes (and only those methods) that are not
+    path parameters, once per parameter, for the handlers of this file that are not
+    methods (class-based views inject more than the signature shows). Routes that document
+    an OpenAPI callback (`{$request.body.url}` in the path) are left out: never served."""
+    seen: set[cst.Param] = set()
+    for route in model.routes:
+        handler = route.handler
+        if not route.methods or not route.methods <= BODYLESS_METHODS or handler is None:
+            continue
+        in_path = route_path_names(route)
+        if in_path is None or _CALLBACK in route.path or is_method(model, handler):  # type: ignore[operator]
+            continue
+        for param in parameters(model, handler):
+            if param.node not in seen and param.name not in in_path:
+                seen.add(param.node)
+                yield route, param
 
 
 def route_path_names(route: Route) -> set[str] | None:
@@ -151,15 +190,18 @@ def route_path_names(route: Route) -> set[str] | None:
     return found
 
 
-def parameters(model: FileModel, function: cst.FunctionDef) -> list[Parameter]:
-    """The parameters FastAPI analyses (not `*args`, `**kwargs`)."""
+def parameters(
+    model: FileModel, function: cst.FunctionDef, *, follow_imports: bool = False
+) -> list[Parameter]:
+    """The parameters FastAPI analyses (not `*args`, `**kwargs`); `follow_imports` reads
+    the aliases they import from other modules of the project (slower: it parses them)."""
     info = model.function_info(function)
     outer = info.scope.parent if info is not None else None
     if outer is None:
         return []
     params = function.params
     return [
-        _parameter(model, param, outer)
+        _parameter(Where(model, outer, follow_imports), param)
         for param in (*params.posonly_params, *params.params, *params.kwonly_params)
     ]
 
@@ -174,40 +216,52 @@ def is_method(model: FileModel, function: cst.FunctionDef) -> bool:
     return info is not None and info.scope.parent is not None and info.scope.parent.kind == "class"
 
 
-def _parameter(model: FileModel, param: cst.Param, scope: Scope) -> Parameter:
+def _parameter(where: Where, param: cst.Param) -> Parameter:
     annotation = param.annotation.annotation if param.annotation is not None else None
-    type_, metadata, opaque = unwrap_annotation(model, annotation, scope)
-    markers = [m for m in (marker_of(model, item, scope) for item in metadata) if m is not None]
-    default = marker_of(model, param.default, scope)
+    type_, type_where, metadata, opaque = unwrap_annotation(where, annotation)
+    markers = [m for m in (marker_of(at, item) for item, at in metadata) if m is not None]
+    default = marker_of(where, param.default)
     # FastAPI takes the default's marker, else the last marker of the metadata.
     decisive = default if default is not None else (markers[-1] if markers else None)
-    opaque = opaque or any(m.kind == UNKNOWN for m in (*markers, default) if m is not None)
-    return Parameter(param, param.name.value, type_, decisive, opaque, scope)
+    # With a marker as the default, the annotation holds none (FastAPI would refuse both).
+    opaque = (opaque and default is None) or any(
+        m.kind == UNKNOWN for m in (*markers, default) if m is not None
+    )
+    return Parameter(param, param.name.value, type_, type_where, decisive, opaque)
+
+
+Metadata: TypeAlias = "list[tuple[cst.BaseExpression, Where]]"
 
 
 def unwrap_annotation(
-    model: FileModel, annotation: cst.BaseExpression | None, scope: Scope, depth: int = 0
-) -> tuple[cst.BaseExpression | None, list[cst.BaseExpression], bool]:
-    """The type, the `Annotated` metadata, and whether the annotation is opaque (a name that
-    may be an `Annotated` alias we cannot see into). Follows aliases of this file
-    (`ItemId = Annotated[int, Path()]`)."""
+    where: Where, annotation: cst.BaseExpression | None, depth: int = 0
+) -> tuple[cst.BaseExpression | None, Where, Metadata, bool]:
+    """The type (and where it is evaluated), the `Annotated` metadata, and whether the
+    annotation is opaque (a name that may be an `Annotated` alias we cannot see into).
+    Follows aliases of this module and of the project's (`ItemId = Annotated[int, Path()]`)."""
     if annotation is None or depth > _DEPTH:
-        return annotation, [], depth > _DEPTH
+        return annotation, where, [], depth > _DEPTH
     annotation = unquoted(annotation)
+    model, scope = where.model, where.scope
     if isinstance(annotation, cst.Subscript):
-        if model.qualified_name(annotation.value, scope) != names.ANNOTATED:
-            return annotation, [], False
         items = subscript_items(annotation)
-        if not items:
-            return annotation, [], False
-        inner, metadata, opaque = unwrap_annotation(model, items[0], scope, depth + 1)
-        return inner, [*metadata, *items[1:]], opaque
+        if model.qualified_name(annotation.value, scope) != names.ANNOTATED or not items:
+            return annotation, where, [], False
+        inner, inner_where, metadata, opaque = unwrap_annotation(where, items[0], depth + 1)
+        return inner, inner_where, [*metadata, *((item, where) for item in items[1:])], opaque
     if isinstance(annotation, cst.Name):
         value = _local_alias(model, annotation, scope)
         if value is not None:
-            inner, metadata, opaque = unwrap_annotation(model, value, scope, depth + 1)
-            return (inner if metadata or opaque else annotation), metadata, opaque
-    return annotation, [], _may_be_alias(model, annotation, scope)
+            inner, inner_where, metadata, opaque = unwrap_annotation(where, value, depth + 1)
+            if metadata or opaque:
+                return inner, inner_where, metadata, opaque
+            return annotation, where, [], False  # keep the alias's name for messages
+    if isinstance(annotation, cst.Name | cst.Attribute) and _may_be_alias(model, annotation, scope):
+        imported = imported_value(model, annotation, scope) if where.follow_imports else None
+        if imported is None:
+            return annotation, where, [], True
+        return unwrap_annotation(imported[1], imported[0], depth + 1)
+    return annotation, where, [], False
 
 
 def subscript_items(expr: cst.Subscript) -> list[cst.BaseExpression]:
@@ -224,9 +278,8 @@ def _local_alias(model: FileModel, name: cst.Name, scope: Scope) -> cst.BaseExpr
 
 
 def _may_be_alias(model: FileModel, annotation: cst.BaseExpression, scope: Scope) -> bool:
-    """A name that may stand for `Annotated[..., marker]` in a module we do not read."""
-    if not isinstance(annotation, cst.Name | cst.Attribute):
-        return False
+    """A name that may stand for `Annotated[..., marker]`: not a class, a function or a
+    name of a library."""
     if model.local_class(annotation, scope) is not None:
         return False
     bindings = model.lookup(annotation.value, scope) if isinstance(annotation, cst.Name) else None
@@ -235,39 +288,58 @@ def _may_be_alias(model: FileModel, annotation: cst.BaseExpression, scope: Scope
     qualified = model.qualified_name(annotation, scope)
     if qualified is not None and qualified.split(".", 1)[0] in _PLAIN_LIBRARIES:
         return False
-    return not _is_project_class(model, annotation, scope)
+    return not _known_to_index(model, annotation, scope)
 
 
-def marker_of(
-    model: FileModel, expr: cst.BaseExpression | None, scope: Scope, depth: int = 0
-) -> Marker | None:
+def marker_of(where: Where, expr: cst.BaseExpression | None, depth: int = 0) -> Marker | None:
     """The FastAPI marker an `Annotated` metadata item or a default is; an UNKNOWN marker
     when it may be one we cannot see; None when it is none."""
     if expr is None or depth > _DEPTH:
         return None
+    model, scope = where.model, where.scope
     if isinstance(expr, cst.Call):
         qualified = model.qualified_name(expr.func, scope)
         kind = _MARKERS.get(qualified or "")
         if kind is not None:
-            return Marker(kind, expr, scope)
-        if qualified is not None and qualified.split(".", 1)[0] in _PLAIN_LIBRARIES:
+            return Marker(kind, expr, where)
+        if _never_a_marker(model, expr.func, scope, qualified):
             return None
-        return Marker(UNKNOWN, None, scope)
-    if isinstance(expr, cst.Name):
-        value = _local_alias(model, expr, scope)
-        if value is not None:
-            return marker_of(model, value, scope, depth + 1)
-        bindings = model.lookup(expr.value, scope)
-        if bindings and all(b.kind is not BindingKind.IMPORT for b in bindings):
-            return None
-        if expr.value in ("None", "True", "False", "Ellipsis"):
-            return None
-    if isinstance(expr, cst.Name | cst.Attribute):
-        qualified = model.qualified_name(expr, scope)
-        if qualified is not None and qualified.split(".", 1)[0] in _PLAIN_LIBRARIES:
-            return None
-        return Marker(UNKNOWN, None, scope)
-    return None
+        return Marker(UNKNOWN, None, where)
+    if not isinstance(expr, cst.Name | cst.Attribute):
+        return None  # a literal, a lambda, ...
+    root = _root_name(expr)
+    bindings = model.lookup(root.value, scope) if root is not None else None
+    if bindings and all(b.kind is not BindingKind.IMPORT for b in bindings):
+        # A name of this module: follow `FindItem = Depends(...)`; an attribute of a
+        # local object (`Color.RED`, `settings.default`) is no marker.
+        value = _local_alias(model, expr, scope) if isinstance(expr, cst.Name) else None
+        return marker_of(where, value, depth + 1) if value is not None else None
+    qualified = model.qualified_name(expr, scope)
+    if qualified is not None and qualified.split(".", 1)[0] in _PLAIN_LIBRARIES:
+        return None
+    imported = imported_value(model, expr, scope) if where.follow_imports else None
+    if imported is not None:  # `FindItem = Depends(find_item)` in another module
+        return marker_of(imported[1], imported[0], depth + 1)
+    return Marker(UNKNOWN, None, where)
+
+
+def _root_name(expr: cst.BaseExpression) -> cst.Name | None:
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return expr if isinstance(expr, cst.Name) else None
+
+
+def _never_a_marker(
+    model: FileModel, func: cst.BaseExpression, scope: Scope, qualified: str | None
+) -> bool:
+    """A call that cannot build a FastAPI marker: of a library that has none, or of a class
+    of this module that does not derive from FastAPI's (`Model()`, `Color("red")`)."""
+    if qualified is not None and qualified.split(".", 1)[0] in _PLAIN_LIBRARIES:
+        return True
+    local = model.local_class(func, scope)
+    return local is not None and not any(
+        name.startswith("fastapi.") for name in model.ancestors(local)
+    )
 
 
 def unquoted(expr: cst.BaseExpression) -> cst.BaseExpression:
@@ -430,10 +502,12 @@ def _expr_tree(expr: cst.BaseExpression) -> list | None:
     return None
 
 
-def _is_project_class(model: FileModel, expr: cst.BaseExpression, scope: Scope) -> bool:
-    from fastapi_lint.project.index import Cls
+def _known_to_index(model: FileModel, expr: cst.BaseExpression, scope: Scope) -> bool:
+    """The project index knows the name as a class, a function, a module, or a name of a
+    library (outside the project): not an alias of the project."""
+    from fastapi_lint.project.index import Cls, Ext, Func, Mod
 
-    return isinstance(_index_value(model, expr, scope), Cls)
+    return isinstance(_index_value(model, expr, scope), Cls | Ext | Func | Mod)
 
 
 def _project_class_ancestors(
@@ -533,3 +607,46 @@ def _module_model(model: FileModel, module: str) -> FileModel | None:
         _MODELS_CACHE.pop(next(iter(_MODELS_CACHE)))
     _MODELS_CACHE[key] = other
     return other
+
+
+def imported_value(
+    model: FileModel, expr: cst.BaseExpression, scope: Scope, depth: int = 0
+) -> tuple[cst.BaseExpression, Where] | None:
+    """The value a name imported from another module of the project is assigned there
+    (`SessionDep = Annotated[...]` in `deps.py`), following re-exports; None when unknown."""
+    index = model.project.index
+    qualified = model.qualified_name(expr, scope) if depth <= _DEPTH else None
+    absolute = _absolute(model, qualified) if qualified and index is not None else None
+    if absolute is None or index is None:
+        return None
+    module_name, _, name = absolute.rpartition(".")
+    found = index.find_module(module_name, index.modules.get(model.module_key or ""))
+    other = _module_model(model, found.key) if found is not None else None
+    bindings = other.module_scope.bindings.get(name, []) if other is not None else []
+    if other is None or len(bindings) != 1:
+        return None
+    binding = bindings[0]
+    if binding.kind is BindingKind.ASSIGN and binding.value is not None:
+        return binding.value, Where(other, other.module_scope, follow_imports=True)
+    if binding.kind is BindingKind.IMPORT:
+        return imported_value(other, cst.Name(name), other.module_scope, depth + 1)
+    return None
+
+
+def _absolute(model: FileModel, qualified: str) -> str | None:
+    """`pkg.mod.Name` for `.mod.Name` as seen from the module `model` is."""
+    level = len(qualified) - len(qualified.lstrip("."))
+    if not level:
+        return qualified
+    index = model.project.index
+    info = index.modules.get(model.module_key or "") if index is not None else None
+    if info is None:
+        return None
+    parts = info.name.split(".")
+    if not info.is_package:
+        parts = parts[:-1]
+    if level - 1 > len(parts):
+        return None
+    parts = parts[: len(parts) - (level - 1)]
+    rest = qualified[level:]
+    return ".".join([*parts, rest]) if parts else rest

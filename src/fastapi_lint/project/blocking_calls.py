@@ -4,16 +4,17 @@ FAPI205 (`blocking.py`) applied to the summary's expressions (`summary.Expr`), f
 A recorded call blocks when its callee is
 
 - a function of the knowledge base, resolved through the project index: `requests.get`,
-  `time.sleep`, `subprocess.run`, `bcrypt.hashpw`, the builtins `open()` and `input()`;
+  `time.sleep`, `subprocess.run`, `shutil.rmtree`, `bcrypt.hashpw`, the builtin `input()`;
 - a blocking method of an object whose type the module shows: a name or `self.<attribute>`
   bound only to a known constructor (`pwd_context = CryptContext(...)`,
   `self.client = httpx.Client()`, `db = SessionLocal()` for a `sessionmaker`), or annotated
   with a known class (`db: Session`, `Optional[Session]`, `Annotated[Session, ...]`).
 
-This is narrower than the per-file typing of `receivers.py`: no dependencies (`Depends`),
-no return annotations of helpers, no type aliases, no `p / "name"` paths, and an object
-imported from another module is unknown. Unknown is never blocking. Nothing here imports
-LibCST.
+File reads and writes, single-directory listings and `pbkdf2_hmac` are left out
+(`SMALL_CALLS`). The typing is narrower than the per-file typing of `receivers.py`: no
+dependencies (`Depends`), no return annotations of helpers, no type aliases, no
+`p / "name"` paths, and an object imported from another module is unknown. Unknown is
+never blocking. Nothing here imports LibCST.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ from fastapi_lint.project.summary import Expr
 
 _BUILTINS = frozenset(dir(builtins))
 _RULES = frozenset({blocking.FAPI201, blocking.FAPI203, blocking.FAPI205})
+# Left to FAPI201 and FAPI205, where the call is in view: through a helper, a file read or
+# write and a listing of one directory are mostly a small configuration file or template,
+# and the cost of `pbkdf2_hmac` is its iteration count, which the chain does not show.
+SMALL_CALLS = frozenset(
+    {"builtins.open", "io.open", "io.open_code", "os.fdopen", "os.listdir", "os.scandir",
+     "glob.glob", "glob.iglob", "hashlib.pbkdf2_hmac"}
+)  # fmt: skip
+# Of paths and files, only the walks of a whole directory tree count.
+_TREE_WALKS = {blocking.PATH: frozenset({"rglob", "walk"}), blocking.FILE: frozenset()}
 _MAX_DEPTH = 12  # nesting of the expressions and bindings followed
 _OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
@@ -50,6 +60,8 @@ class SummaryBlocking:
         `module` blocks, else None."""
         qualified = self.qualified_name(callee, module, scope)
         if qualified is not None:
+            if qualified in SMALL_CALLS:
+                return None
             if qualified in BLOCKING_CALLS or qualified in CPU_BOUND_CALLS:
                 return qualified.removeprefix("builtins.")
             return None  # a function, not a method of a typed receiver
@@ -57,6 +69,8 @@ class SummaryBlocking:
             return None
         kind = self.type_of(callee[1], module, scope)
         if kind is None or kind.rule not in _RULES or not kind.blocks(callee[2]):
+            return None
+        if kind.name in _TREE_WALKS and callee[2] not in _TREE_WALKS[kind.name]:
             return None
         return f"{kind.name}.{callee[2]}"
 

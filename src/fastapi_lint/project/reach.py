@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fastapi_lint.project.app_routes import display
 from fastapi_lint.project.blocking_calls import SummaryBlocking, binding_scope
 from fastapi_lint.project.index import Cls, Func, Inst, ProjectIndex
 from fastapi_lint.project.request_path import RequestPath
@@ -276,16 +277,6 @@ class Reach:
             if target is not None and target not in callees and self.is_sync_helper(target):
                 callees.append(target)
         return _Edges(blocking, tuple(callees))
-
-
-def display(index: ProjectIndex, path: Path) -> str:
-    """`app/clients.py`, relative to the project root."""
-    if index.root is not None:
-        try:
-            return path.relative_to(index.root).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix()
 
 
 def expression(node: cst.BaseExpression, calls: int = 1) -> Expr | None:

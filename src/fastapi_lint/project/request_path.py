@@ -8,7 +8,9 @@ The roots are what FastAPI and Starlette call themselves:
   `Security(...)` in a module that names fastapi (default values, `dependencies=[...]`,
   module-level `Annotated` aliases);
 - `@app.middleware(...)` and `@app.exception_handler(...)` functions, and those handed to
-  `add_exception_handler`, `add_middleware(..., dispatch=...)` and `add_task`.
+  `add_exception_handler`, `add_middleware(..., dispatch=...)` and `add_task`;
+- the `dispatch` and `__call__` methods of a middleware class of the project, given to
+  `add_middleware(...)` or `Middleware(...)`.
 
 From the roots, every call an async function makes of another async function of the
 project (resolved as `Reach.callee` resolves calls: awaited, or handed on as a coroutine)
@@ -21,14 +23,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from fastapi_lint.names import DEPENDS, SECURITY
-from fastapi_lint.project.index import Ext, Func, Inst
+from fastapi_lint.names import DEPENDS, MIDDLEWARE, SECURITY
+from fastapi_lint.project.index import Cls, Ext, Func, Inst
 from fastapi_lint.project.summary import Expr
 
 if TYPE_CHECKING:
     from fastapi_lint.project.reach import Reach
 
 _DEPENDENCY_MAKERS = frozenset({DEPENDS, SECURITY})
+_MIDDLEWARE_METHODS = ("dispatch", "__call__")  # BaseHTTPMiddleware, or pure ASGI
 _HANDLER_DECORATORS = frozenset({"middleware", "exception_handler"})
 # Registration methods and where they take the function: positional index or keyword.
 _REGISTRATIONS = {
@@ -93,24 +96,39 @@ class RequestPath:
             for position in _REGISTRATIONS[func[2]]:
                 if position in args:
                     yield from self._function(args[position], module, scope)
-            return
+        if func[0] == "attr" and func[2] == "add_middleware" and "0" in args:
+            yield from self._function(args["0"], module, scope, _MIDDLEWARE_METHODS)
         if func[0] != "name" and func[0] != "attr":
             return
         maker = self.index.evaluate(func, module, scope)
-        if isinstance(maker, Ext) and maker.name in _DEPENDENCY_MAKERS:
+        if not isinstance(maker, Ext):
+            return
+        if maker.name in _DEPENDENCY_MAKERS:
             dependency = args.get("0") or args.get("dependency")
             if dependency is not None:
                 yield from self._function(dependency, module, scope)
+        elif maker.name == MIDDLEWARE and "0" in args:  # `Middleware(TimingMiddleware)`
+            yield from self._function(args["0"], module, scope, _MIDDLEWARE_METHODS)
 
-    def _function(self, expr: Expr, module: str, scope: str) -> Iterator[Func]:
-        """The function an argument names: a function, or an instance's `__call__`."""
+    def _function(
+        self, expr: Expr, module: str, scope: str, methods: tuple[str, ...] = ("__call__",)
+    ) -> Iterator[Func]:
+        """The function an argument names: a function, an instance's `__call__`, or the
+        `methods` of a class (middleware)."""
         if self.reach.calls.unknown_base(expr, module, scope):
             return
         value = self.index.evaluate(expr, module, scope)
         if isinstance(value, Func):
             yield value
-        elif isinstance(value, Inst):
-            method = self.reach.method(value.cls, "__call__")
+            return
+        if isinstance(value, Inst):
+            cls, methods = value.cls, ("__call__",)
+        elif isinstance(value, Cls) and value.project and methods != ("__call__",):
+            cls = value.name
+        else:
+            return
+        for name in methods:
+            method = self.reach.method(cls, name)
             if method is not None:
                 yield method
 

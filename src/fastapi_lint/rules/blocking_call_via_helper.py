@@ -23,15 +23,19 @@ class BlockingCallViaHelper(Rule):
     An `async def` serves requests when FastAPI or Starlette runs it for a request: an async
     route or websocket, a dependency (`Depends(...)`, `Security(...)`), an
     `@app.middleware(...)` or `@app.exception_handler(...)` function, a function handed to
-    `add_exception_handler`, `add_middleware(..., dispatch=...)` or `add_task`, and any async
+    `add_exception_handler`, `add_middleware(..., dispatch=...)` or `add_task`, the
+    `dispatch` or `__call__` of a middleware class given to `add_middleware`, and any async
     function of the project these call, across modules.
 
-    "Blocking" is what FAPI201, FAPI203 and FAPI205 report when the
-    call is written in the `async def` itself: `requests.get`, `time.sleep`, `open()`,
-    `subprocess.run`, `bcrypt.hashpw`, ... and the blocking methods of an object whose type
-    the helper's module shows: a name or `self.<attribute>` bound only to a known
-    constructor (`pwd_context = CryptContext(...)`, `self.client = httpx.Client()`,
-    `db = SessionLocal()`) or annotated with a known class (`db: Session`).
+    "Blocking" is what FAPI201, FAPI203 and FAPI205 report when the call is written in the
+    `async def` itself, except small file work: network calls (`requests.get`,
+    `httpx.post`, `socket.getaddrinfo`, `psycopg2.connect`), `time.sleep`, subprocesses
+    (`subprocess.run`), whole-tree file operations (`shutil.rmtree`, `shutil.copytree`,
+    `os.walk`, `Path.rglob`), slow password hashes (`bcrypt.hashpw`), and the blocking
+    methods of an object whose type the helper's module shows: a name or `self.<attribute>`
+    bound only to a known constructor (`pwd_context = CryptContext(...)`,
+    `self.client = httpx.Client()`, `db = SessionLocal()`) or annotated with a known class
+    (`db: Session`).
 
     The call is resolved through imports and the project index: a function of the same
     file or imported from another module (also through re-exports), `self.method()` in a
@@ -53,13 +57,20 @@ class BlockingCallViaHelper(Rule):
 
     - `async def`s off the request path: startup code (lifespan, `on_event`), command-line
       entry points, scripts, tests, and library code no app of the project calls. Blocking
-      there holds no request up (FAPI201 still reports a blocking call written in them);
+      there holds no request up (FAPI201 still reports a blocking call written in them).
+      An `async def` reached only through calls the index cannot resolve (a method of a
+      parameter or of a dependency's result) counts as off the path too;
     - helpers handed to `run_in_threadpool`, `asyncio.to_thread`, `anyio.to_thread.run_sync`,
       `loop.run_in_executor`, `BackgroundTasks.add_task` and the like: they are passed, not
       called, and run in a thread;
     - calls in a nested `def` or `lambda`, awaited calls, and calls of a sync function
       defined inside the calling `async def` (a local helper is usually meant for a thread);
     - a call FAPI201 reports itself: a blocking call written directly in the `async def`;
+    - file reads and writes (`open()`, `Path.read_text`, `os.fdopen`), listings of one
+      directory (`os.listdir`, `glob.glob`, `Path.glob`) and `hashlib.pbkdf2_hmac` reached
+      through a helper: mostly a small configuration file or template, or a hash whose cost
+      is its iteration count, which the chain does not show. FAPI201 and FAPI205 report
+      them where they are written in an `async def`;
     - generators: calling one runs none of its body (`StreamingResponse(iter_file(path))`
       iterates it in a threadpool);
     - decorated helpers, except through `staticmethod`, `classmethod`, `functools.wraps`,

@@ -3,21 +3,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi_lint.diagnostics import Severity
-from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.route_params import (
     BODY,
     BODY_TYPE,
     UPLOAD,
     Parameter,
-    is_method,
-    parameters,
-    route_path_names,
-    type_kind,
+    bodyless_route_parameters,
 )
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import FileModel, Route
-
-_READ_ONLY = frozenset({"GET", "HEAD"})
 
 
 class BodyOnGet(Rule):
@@ -51,7 +45,8 @@ class BodyOnGet(Rule):
     - the route answers any other method: `DELETE` is left alone on purpose (bulk deletes
       take a body), and so are routes that may answer several methods with one handler
       (`api_route(..., methods=["GET", "POST"])`);
-    - the handler is a method of a class (class-based views).
+    - the handler is a method of a class (class-based views), or the route documents an
+      OpenAPI callback (`{$request.body.url}` in its path), a request the API sends.
 
     ## Example
     ```python
@@ -106,36 +101,20 @@ class BodyOnGet(Rule):
     severity = Severity.WARNING
 
     def check(self, model: FileModel) -> Iterator[Finding]:
-        reported: set[cst.Param] = set()
-        for route in model.routes:
-            if not route.methods or not route.methods <= _READ_ONLY or route.handler is None:
-                continue
-            if is_method(model, route.handler):
-                continue
-            for param, source in _body_parameters(model, route):
-                if param.node not in reported:
-                    reported.add(param.node)
-                    yield self.finding(param.node, _message(model, route, param, source))
+        for route, param in bodyless_route_parameters(model):
+            source = None if param.opaque else _body_source(param)
+            if source is not None:
+                yield self.finding(param.node, _message(model, route, param, source))
 
 
-def _body_parameters(model: FileModel, route: Route) -> Iterator[tuple[Parameter, str]]:
-    """The handler's parameters read from the body, with what makes them one."""
-    assert route.handler is not None
-    in_path = route_path_names(route)
-    if in_path is None:
-        return
-    for param in parameters(model, route.handler):
-        if param.opaque or param.name in in_path:
-            continue
-        if param.marker is not None:
-            if param.marker.kind in BODY:
-                yield param, f"`{param.marker.kind}()`"
-            continue
-        kind = type_kind(model, param.type, param.scope)
-        if kind == UPLOAD:
-            yield param, "an `UploadFile`"
-        elif kind == BODY_TYPE:
-            yield param, "a type that is not a scalar"
+def _body_source(param: Parameter) -> str | None:
+    """What makes FastAPI read the parameter from the body, if it does."""
+    if param.marker is not None:
+        return f"`{param.marker.kind}()`" if param.marker.kind in BODY else None
+    kind = param.type_kind()
+    if kind == UPLOAD:
+        return "an `UploadFile`"
+    return "a type that is not a scalar" if kind == BODY_TYPE else None
 
 
 def _message(model: FileModel, route: Route, param: Parameter, source: str) -> str:

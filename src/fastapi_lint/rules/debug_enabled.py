@@ -39,11 +39,12 @@ class DebugEnabled(Rule):
 
     The call is not flagged inside a development guard:
 
-    - an `if __name__ == "__main__":` block, or a function of the module that is called only
-      from such blocks;
-    - an `if` whose condition names development (a name, attribute or string containing
-      `debug`, `dev`, `local` or `reload`: `if settings.DEBUG:`, `if ENV == "local":`,
-      `if args.reload:`);
+    - the body of an `if __name__ == "__main__":` block, or a module-level function that
+      the module uses only in such blocks;
+    - the body (not the `else`) of an `if` whose condition names development: a word of
+      a name, attribute or string in it is `debug`, `dev`, `development`, `local` or
+      `reload` (`if settings.DEBUG:`, `if ENV == "local":`, `if args.reload:`; `device`
+      is not such a word);
     - a function whose name says so (`def dev():`, `def run_local():`);
     - a test file (see the option).
 
@@ -143,14 +144,23 @@ def _message(model: FileModel, site: CallSite, switch: cst.Arg) -> str:
 
 
 def _in_development_guard(model: FileModel, call: cst.Call) -> bool:
-    for node in ancestors(model.module, call):
-        if isinstance(node, cst.If) and (is_main_guard(node.test) or _names_development(node.test)):
+    for test in _guarding_tests(model, call):
+        if is_main_guard(test) or _names_development(test):
             return True
-        if isinstance(node, cst.FunctionDef) and (
-            _says_development(node.name.value) or _called_only_as_script(model, node)
-        ):
-            return True
-    return False
+    return any(
+        isinstance(node, cst.FunctionDef)
+        and (_says_development(node.name.value) or _called_only_as_script(model, node))
+        for node in ancestors(model.module, call)
+    )
+
+
+def _guarding_tests(model: FileModel, node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
+    """The tests of the `if` statements whose body (not `else`) holds the node."""
+    child = node
+    for parent in ancestors(model.module, node):
+        if isinstance(parent, cst.If) and child is parent.body:
+            yield parent.test
+        child = parent
 
 
 def _names_development(test: cst.BaseExpression) -> bool:
@@ -185,7 +195,4 @@ def _called_only_as_script(model: FileModel, function: cst.FunctionDef) -> bool:
 
 
 def _under_main_guard(model: FileModel, node: cst.CSTNode) -> bool:
-    return any(
-        isinstance(parent, cst.If) and is_main_guard(parent.test)
-        for parent in ancestors(model.module, node)
-    )
+    return any(is_main_guard(test) for test in _guarding_tests(model, node))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -8,10 +9,12 @@ from fastapi_lint.diagnostics import Severity
 from fastapi_lint.handlers import is_response_class
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.security_facts import ancestors, argument
+from fastapi_lint.security_facts import ancestors, argument, parents
 from fastapi_lint.semantic import BindingKind, CallSite, FileModel, Scope, status_code
 
 _DEPTH = 8
+_CATCH_ALLS = frozenset({"builtins.Exception", "builtins.BaseException"})
+_VALIDATOR = re.compile(r"_?(validate|check|verify|parse)(_|$)")
 _APPS = frozenset({names.FASTAPI_APP, "starlette.applications.Starlette"})
 _TRACEBACK_TEXT = frozenset(
     {
@@ -119,6 +122,11 @@ class ExceptionDetailLeaksInternals(Rule):
       pydantic's `ValidationError` (`detail=e.errors()` is deliberate);
     - exceptions the project defines (its own classes, written to be shown), and classes
       that cannot be resolved;
+    - `except Exception` around a single statement that validates with the project's own
+      code: builds a class of the project (`try: form = ChatForm(**data)`) or calls a
+      project function named `validate...`, `check...`, `verify...` or `parse...`
+      (`try: validate_password(form.password)`): the messages are that validation's,
+      written for the caller;
     - other attributes of the exception (`e.detail`, `e.status_code`), and an exception
       passed to a function (`format_error(e)`): what they return is unknown;
     - values returned as plain dicts from a route.
@@ -341,7 +349,54 @@ def _catches_internal(
     scope = _scope_of(model, at)
     caught = handler.type
     classes = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
-    return any(_is_internal(model, model.qualified_name(c, scope)) for c in classes)
+    names_ = [model.qualified_name(c, scope) for c in classes]
+    if not any(_is_internal(model, name) for name in names_):
+        return False
+    catch_all = all(name in _CATCH_ALLS for name in names_)
+    return not (catch_all and _guards_one_project_call(model, handler, scope))
+
+
+def _guards_one_project_call(
+    model: FileModel, handler: cst.ExceptHandler | cst.ExceptStarHandler, scope: Scope
+) -> bool:
+    """The `try` holds one statement that validates with the project's own code: builds a
+    class of the project (`form = ChatForm(**data)`) or calls a project function named
+    `validate...`, `check...`, `verify...` or `parse...` (`validate_password(password)`).
+    What it raises is that validation's message, meant for the caller."""
+    statement = parents(model.module).get(handler)
+    if not isinstance(statement, cst.Try | cst.TryStar):
+        return False
+    body = statement.body.body
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
+        return False
+    if len(body[0].body) != 1:
+        return False
+    value = getattr(body[0].body[0], "value", None)
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Name):
+        return False
+    return _is_project_class(model, value.func, scope) or (
+        _VALIDATOR.match(value.func.value) is not None
+        and _is_project_code(model, value.func, scope)
+    )
+
+
+def _is_project_class(model: FileModel, func: cst.Name, scope: Scope) -> bool:
+    if model.local_class(func, scope) is not None:
+        return True
+    return func.value[:1].isupper() and _is_project_code(model, func, scope)
+
+
+def _is_project_code(model: FileModel, func: cst.Name, scope: Scope) -> bool:
+    """Defined in this file or imported from a project module."""
+    if model.resolve_function(func, scope) is not None or model.local_class(func, scope):
+        return True
+    bindings = model.lookup(func.value, scope) or []
+    if len(bindings) != 1 or bindings[0].kind is not BindingKind.IMPORT:
+        return False
+    module = bindings[0].qualified_name or ""
+    return module.startswith(".") or module.split(".", 1)[0] in model.project.names
 
 
 def _scope_of(model: FileModel, node: cst.CSTNode) -> Scope:

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from fastapi_lint import names
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
+from fastapi_lint.names import canonical
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.semantic import FileModel, Scope, string_value
+from fastapi_lint.semantic import CallSite, FileModel, Scope, string_value
 
 _STATUS_MODULES = ("starlette.status.", "fastapi.status.")
 _STATUS_CONSTANT = re.compile(r"HTTP_(\d{3})_\w+")
@@ -39,8 +40,10 @@ class HttpExceptionNonErrorStatus(Rule):
       redirect from a dependency is the only way to redirect from there;
     - it is a `3xx` whose `headers=` is not a literal dict (a variable, `**` spread), which
       may hold the `Location`;
-    - it is `304 Not Modified`: raised from a dependency, it answers a conditional request
-      (an `ETag` match) without a body, as FastAPI's exception handler supports;
+    - it is `304 Not Modified` without a `detail`: raised from a dependency, it answers a
+      conditional request (an `ETag` match) without a body, as FastAPI's exception handler
+      supports. With a `detail` it is reported: the message is never sent, and the code
+      usually means "nothing changed" where a `200` or an error is due;
     - the status is not a literal (`HTTPException(status_code=response.status_code)`), or
       the call passes `*args` or `**kwargs`;
     - the class is a subclass of `HTTPException` (its own `__init__` may take other
@@ -90,18 +93,34 @@ class HttpExceptionNonErrorStatus(Rule):
     triggers = (b"HTTPException",)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
-        for site in model.calls:
+        for site in _http_exceptions(model):
             call = site.call
-            # Not `calls_to`: its prefilter on the last name misses `import ... as Alias`.
-            if any(arg.star for arg in call.args) or model.callee(site) != names.HTTP_EXCEPTION:
-                continue
             status = _argument(call, 0, "status_code")
             code = status_number(model, status, site.scope) if status is not None else None
-            if code is None or code >= 400 or code == _NOT_MODIFIED:
+            if code is None or code >= 400:
                 continue
-            if 300 <= code < 400 and _may_have_location(_argument(call, 2, "headers")):
+            if code == _NOT_MODIFIED and not _has_detail(call):
+                continue
+            if code != _NOT_MODIFIED and 300 <= code < 400 and _may_have_location(call):
                 continue
             yield self.finding(status, _message(code))  # type: ignore[arg-type]
+
+
+def _http_exceptions(model: FileModel) -> Iterator[CallSite]:
+    """Calls of FastAPI's or Starlette's `HTTPException`, also imported under another name
+    (`calls_to` only looks at calls named `HTTPException`), without `*args` or `**kwargs`."""
+    spellings = {"HTTPException"} | {
+        name
+        for name, bindings in model.module_scope.bindings.items()
+        if any(canonical(b.qualified_name or "") == names.HTTP_EXCEPTION for b in bindings)
+    }
+    for site in model.calls:
+        func = site.call.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+        if last not in spellings or any(arg.star for arg in site.call.args):
+            continue
+        if model.callee(site) == names.HTTP_EXCEPTION:
+            yield site
 
 
 def status_number(model: FileModel, expr: cst.BaseExpression, scope: Scope) -> int | None:
@@ -127,8 +146,14 @@ def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression
     return positional[position].value if len(positional) > position else None
 
 
-def _may_have_location(headers: cst.BaseExpression | None) -> bool:
+def _has_detail(call: cst.Call) -> bool:
+    detail = _argument(call, 1, "detail")
+    return detail is not None and not (isinstance(detail, cst.Name) and detail.value == "None")
+
+
+def _may_have_location(call: cst.Call) -> bool:
     """`headers=` names a `Location`, or is something we cannot read."""
+    headers = _argument(call, 2, "headers")
     if headers is None or (isinstance(headers, cst.Name) and headers.value == "None"):
         return False
     if not isinstance(headers, cst.Dict):
@@ -143,6 +168,11 @@ def _may_have_location(headers: cst.BaseExpression | None) -> bool:
 
 
 def _message(code: int) -> str:
+    if code == _NOT_MODIFIED:
+        return (
+            "`HTTPException` with status 304, which is not an error: FastAPI sends it without "
+            "a body, so its `detail` never reaches the client"
+        )
     if code >= 300:
         return (
             f"`HTTPException` with redirect status {code} but no `Location` header: the "

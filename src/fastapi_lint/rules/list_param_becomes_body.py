@@ -3,15 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi_lint.diagnostics import Severity
-from fastapi_lint.lazy import libcst as cst
-from fastapi_lint.route_params import (
-    SCALAR_SEQUENCE,
-    Parameter,
-    is_method,
-    parameters,
-    route_path_names,
-    type_kind,
-)
+from fastapi_lint.route_params import SCALAR_SEQUENCE, Parameter, bodyless_route_parameters
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import FileModel, Route
 
@@ -40,7 +32,8 @@ class ListParamBecomesBody(Rule):
       (a name imported from another module, a helper that builds the marker);
     - its elements are not provably scalars: `list[Item]` of a Pydantic model is a real
       body, and a type imported from a module fastapi-lint cannot read may be one;
-    - it is a path parameter, or the handler is a method of a class (class-based views);
+    - it is a path parameter, the handler is a method of a class (class-based views), or
+      the route documents an OpenAPI callback (`{$request.body.url}` in its path);
     - the route is not a `GET` or `HEAD` (or may also answer another method): a `POST`,
       `PUT`, `PATCH` or bulk `DELETE` often takes a JSON array as its body on purpose
       (`ids: list[int]` sent as `[1, 2, 3]`).
@@ -86,38 +79,9 @@ class ListParamBecomesBody(Rule):
     severity = Severity.ERROR
 
     def check(self, model: FileModel) -> Iterator[Finding]:
-        reported: set[cst.Param] = set()
-        for route in model.routes:
-            if not _expects_no_body(route) or route.handler is None:
-                continue
-            if is_method(model, route.handler):
-                continue
-            for param in list_parameters(model, route):
-                if param.node not in reported:
-                    reported.add(param.node)
-                    yield self.finding(param.node, _message(model, route, param))
-
-
-# A body is never meant on these; a POST, PUT, PATCH or DELETE often takes a JSON array.
-QUERY_METHODS = frozenset({"GET", "HEAD"})
-
-
-def _expects_no_body(route: Route) -> bool:
-    return bool(route.methods) and route.methods <= QUERY_METHODS  # type: ignore[operator]
-
-
-def list_parameters(model: FileModel, route: Route) -> Iterator[Parameter]:
-    """The handler's parameters FastAPI reads from the body because they are lists of
-    scalars with no marker."""
-    assert route.handler is not None
-    in_path = route_path_names(route)
-    if in_path is None:
-        return
-    for param in parameters(model, route.handler):
-        if param.marker is not None or param.opaque or param.name in in_path:
-            continue
-        if type_kind(model, param.type, param.scope) == SCALAR_SEQUENCE:
-            yield param
+        for route, param in bodyless_route_parameters(model):
+            if param.marker is None and not param.opaque and param.type_kind() == SCALAR_SEQUENCE:
+                yield self.finding(param.node, _message(model, route, param))
 
 
 def _message(model: FileModel, route: Route, param: Parameter) -> str:

@@ -31,7 +31,8 @@ class NoContentWithBody(Rule):
       response model, and **refuses to start** (`AssertionError: Status code 204 must not
       have a response body`). Reported as an error, on the route;
     - the handler returns a value (`return {"deleted": True}`): FastAPI silently discards
-      it and sends an empty body. Reported as a warning, on the first such `return`.
+      it and sends an empty body. Reported as a warning, on the first such `return`, when
+      the route declares no response model (else the error above says it all).
 
     ## Why is this bad?
     These statuses have no body by definition (RFC 9110). A response model on such a route
@@ -93,16 +94,26 @@ class NoContentWithBody(Rule):
             if status not in NO_BODY or route.has_unknown_keywords:
                 continue
             declared = _declared_body(model, route)
-            if declared is not None:
+            if declared is not None:  # the app does not start: what it returns is moot
                 yield self.finding(route.report_node, _declared_message(route, status, declared))
+                continue
             handler = route.handler
             if handler is None or handler in reported_returns or handler in model.generators:
                 continue
-            for value, scope in returned_values(returns.get(handler, [])):
-                if not gives_response(model, value, scope):
-                    reported_returns.add(handler)
-                    yield self.finding(value, _returned_message(route, status), Severity.WARNING)
-                    break
+            value = _first_body(model, returns.get(handler, []))
+            if value is not None:
+                reported_returns.add(handler)
+                yield self.finding(value, _returned_message(route, status), Severity.WARNING)
+
+
+def _first_body(
+    model: FileModel, returns: list[tuple[cst.BaseExpression | None, Scope]]
+) -> cst.BaseExpression | None:
+    """The first returned value that is not a `Response` (FastAPI sends those as they are)."""
+    for value, scope in returned_values(returns):
+        if not gives_response(model, value, scope):
+            return value
+    return None
 
 
 def _declared_body(model: FileModel, route: Route) -> str | None:

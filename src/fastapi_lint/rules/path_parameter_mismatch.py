@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -11,19 +10,21 @@ from fastapi_lint.route_params import (
     INJECTED,
     Marker,
     Parameter,
+    Where,
     class_ancestors,
     has_var_keyword,
+    imported_value,
     is_method,
     marker_of,
     parameters,
     path_parameters,
     project_definition,
-    type_kind,
 )
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import BindingKind, FileModel, Route, Scope, string_value
 
 _UNKNOWN_PART = "{?}"
+_SECURITY = "fastapi.security."
 _DEPTH = 12
 _MODELS = frozenset({"pydantic.BaseModel", "pydantic_settings.BaseSettings", "sqlmodel.SQLModel"})
 
@@ -36,10 +37,12 @@ class PathParameterMismatch(Rule):
     calls) against its handler:
 
     - a path parameter (`{item_id}`, `{item_id:int}`) that neither the handler nor any of
-      its dependencies declares: FastAPI matches the URL segment and drops the value;
-    - a handler parameter declared with `Path()` (in the default or in `Annotated[...]`)
-      whose name (or `alias=`) is in none of the paths the route is served at: FastAPI
-      expects a path parameter that never comes, and every request fails with `422`.
+      its dependencies declares: FastAPI matches the URL segment and drops the value
+      (a warning);
+    - a parameter of the handler declared with `Path()` (in the default or in
+      `Annotated[...]`) whose name (or `alias=`) is in none of the paths the route is
+      served at: FastAPI expects a path parameter that never comes, and every request
+      fails with `422` (an error).
 
     Path parameters are found as Starlette finds them: `{ item_id }` (with spaces) or a
     non-ASCII name is literal text, not a parameter.
@@ -47,30 +50,36 @@ class PathParameterMismatch(Rule):
     ## Why is this bad?
     A path parameter nobody reads is usually a renamed argument (`/items/{item_id}` served
     by `def read_item(id: int)`: `id` becomes a required *query* parameter) or a forgotten
-    check: `/users/{user_id}/orders` answering every user's orders. A `Path()` parameter
-    missing from the path makes the route unusable.
+    check: `/users/{user_id}/orders` answering every user's orders. The OpenAPI schema
+    then lists a path template without its parameter. A `Path()` parameter missing from
+    the path makes the route unusable.
 
     To stay precise, a `{name}` is **not** reported when:
 
     - a parameter of the handler, or of a dependency, is named after it, or declares it as
-      its `alias=`; dependencies are followed through `Depends(...)` and `Security(...)`
-      in defaults, in `Annotated[...]` metadata (also through an `Annotated` alias), and in
-      the route's `dependencies=[...]`, into functions, classes (their `__init__`, or the
-      fields of a Pydantic model or dataclass) and callable instances (`__call__`), in this
-      module or another module of the project, recursively;
-    - a dependency cannot be followed (a library's, a factory's result, a name of a module
-      fastapi-lint cannot read), a parameter's annotation may hide one (an alias of an
-      unreadable module), or the handler takes `**kwargs`;
+      its `alias=`. Dependencies are followed through `Depends(...)` and `Security(...)`
+      in defaults, in `Annotated[...]` metadata (also through an `Annotated` alias or a
+      `Depends(...)` kept in a variable), in the route's `dependencies=[...]` and in those
+      of its router when the router is built in the same file; into functions, classes
+      (their `__init__`, or the fields of a Pydantic model or a dataclass) and callable
+      instances (`__call__`), in this module or another module of the project,
+      recursively. FastAPI's security schemes (`OAuth2PasswordBearer(...)`,
+      `HTTPBearer()`, ...) never read the path;
+    - a dependency cannot be followed (a library's, what a factory returns, a name of a
+      module fastapi-lint cannot read), an annotation or a default may hide one (an alias
+      of an unreadable module), or a function on the way takes `**kwargs`;
     - the handler or a dependency takes the `Request` (or `WebSocket`) and reads
-      `path_params`, its `url` or `scope`, or passes it on;
-    - a router, an `include_router(...)` call or the app that serves the route has
-      `dependencies=` (they may read it), or the handler is a method of a class
-      (class-based views);
-    - the handler is not defined in the same file, or the route has `**options`.
+      `path_params`, its `url` or `scope`, or passes the request on to other code;
+    - an app, an `include_router(...)` call, or a router built in another module that
+      serves the route has `dependencies=`, which may read it;
+    - the handler is a method of a class (class-based views), is not defined in the same
+      file, the route is not in the project's route table, or it has `**options`.
 
-    A `Path()` parameter is only checked when every path the route is served at is known
-    (no prefix computed at run time, shown as `{?}` in `fastapi-lint routes`), and not when
-    its `alias=` is not a literal or it has a `validation_alias=`.
+    A route whose prefix is computed at run time (`{?}` in `fastapi-lint routes`) is still
+    checked for the parameters written out in its path; a `Path()` parameter is only
+    checked when every path the route is served at is known, and not when its `alias=` is
+    not a literal or it has a `validation_alias=`. Parameters of dependencies declared
+    with `Path()` are not checked against the path.
 
     ## Example
     ```python
@@ -111,6 +120,7 @@ class PathParameterMismatch(Rule):
     severity = Severity.WARNING
 
     def check(self, model: FileModel) -> Iterator[Finding]:
+        reported: set[cst.Param] = set()  # a handler of several routes: its parameter once
         for route in model.routes:
             handler = route.handler
             if handler is None or route.has_unknown_keywords or route.path is None:
@@ -119,33 +129,28 @@ class PathParameterMismatch(Rule):
                 continue
             if is_method(model, handler):
                 continue
-            paths = _served_paths(route)
-            yield from self._unread(model, route, handler, paths)
-            yield from self._not_in_path(model, route, handler, paths)
+            yield from self._unread(model, route, handler)
+            for finding in self._not_in_path(model, route, handler):
+                if finding.node not in reported:
+                    reported.add(finding.node)  # type: ignore[arg-type]
+                    yield finding
 
     def _unread(
-        self, model: FileModel, route: Route, handler: cst.FunctionDef, paths: list[str]
+        self, model: FileModel, route: Route, handler: cst.FunctionDef
     ) -> Iterator[Finding]:
+        paths = _served_paths(route)
         wanted = list(dict.fromkeys(name for path in paths for name in path_parameters(path)))
         if not wanted:
+            return
+        if set(wanted) <= _declared_names(model, handler):
+            return  # the common case, without following anything
+        if _context_dependencies(model, route):
             return
         reads = _Reads()
         reads.function(model, handler)
         reads.route_dependencies(model, route)
         missing = [name for name in wanted if name not in reads.names]
-        import os, sys  # DEBUG
-
-        if os.environ.get("FAPI110_DEBUG"):
-            ctx = _context_dependencies(model, route)
-            print(
-                "DEBUG",
-                repr(route.describe()),
-                missing,
-                repr(reads.unknown),
-                "ctx" if ctx else "",
-                file=sys.stderr,
-            )
-        if not missing or reads.unknown or _context_dependencies(model, route):
+        if not missing or reads.unknown:
             return
         for name in missing:
             yield self.finding(
@@ -155,7 +160,7 @@ class PathParameterMismatch(Rule):
             )
 
     def _not_in_path(
-        self, model: FileModel, route: Route, handler: cst.FunctionDef, paths: list[str]
+        self, model: FileModel, route: Route, handler: cst.FunctionDef
     ) -> Iterator[Finding]:
         own = route.path or ""
         served = [row.path for row in route.rows if row.app is not None and row.path.endswith(own)]
@@ -174,6 +179,17 @@ class PathParameterMismatch(Rule):
                 f"of `{route.describe()}`: every request fails with 422",
                 Severity.ERROR,
             )
+
+
+def _declared_names(model: FileModel, handler: cst.FunctionDef) -> set[str]:
+    """The handler's own parameter names and literal aliases."""
+    found = set()
+    for param in parameters(model, handler):
+        found.add(param.name)
+        alias = param.marker.argument("alias") if param.marker is not None else None
+        if string_value(alias) is not None:
+            found.add(string_value(alias))  # type: ignore[arg-type]
+    return found
 
 
 def _served_paths(route: Route) -> list[str]:
@@ -215,7 +231,7 @@ class _Reads:
         self.seen.add(function)
         if has_var_keyword(function):
             self.give_up(f"`**` parameter of `{function.name.value}`")
-        for param in parameters(model, function):
+        for param in parameters(model, function, follow_imports=True):
             self.parameter(model, function, param, depth)
 
     def parameter(
@@ -229,8 +245,11 @@ class _Reads:
         if param.is_dependency:
             assert param.marker is not None
             target = param.marker.argument("dependency", 0)
-            self.dependency(model, target if target is not None else param.type, param.scope, depth)
-        elif _is_injected(model, param) and _request_used_for_path(model, function, param.name):
+            if target is not None:
+                self.dependency(param.marker.where, target, depth)
+            else:  # `Annotated[Params, Depends()]`: the class is the dependency
+                self.dependency(param.type_where, param.type, depth)
+        elif _is_injected(param) and _request_used_for_path(model, function, param.name):
             self.give_up(f"`{param.name}` of `{function.name.value}` may read the path")
 
     def aliases(self, marker: Marker) -> None:
@@ -245,7 +264,9 @@ class _Reads:
                 self.names.add(text)
 
     def route_dependencies(self, model: FileModel, route: Route) -> None:
-        self.dependency_list(model, route.keyword_value("dependencies"), route.scope)
+        self.dependency_list(
+            Where(model, route.scope, follow_imports=True), route.keyword_value("dependencies")
+        )
         receiver = _local_constructor(model, route)
         if receiver is not None:
             call, scope = receiver
@@ -253,27 +274,24 @@ class _Reads:
                 self.give_up("router options")
             for arg in call.args:
                 if arg.keyword is not None and arg.keyword.value == "dependencies":
-                    self.dependency_list(model, arg.value, scope)
+                    self.dependency_list(Where(model, scope, follow_imports=True), arg.value)
 
-    def dependency_list(
-        self, model: FileModel, value: cst.BaseExpression | None, scope: Scope
-    ) -> None:
+    def dependency_list(self, where: Where, value: cst.BaseExpression | None) -> None:
         if value is None:
             return
         if not isinstance(value, cst.List | cst.Tuple):
             self.give_up("dependencies=")
             return
         for element in value.elements:
-            marker = marker_of(model, element.value, scope)
+            marker = marker_of(where, element.value)
             if marker is None or marker.kind not in DEPENDENCY:
                 self.give_up("dependencies=")
                 continue
-            self.dependency(model, marker.argument("dependency", 0), scope, 0)
+            self.dependency(marker.where, marker.argument("dependency", 0), 0)
 
-    def dependency(
-        self, model: FileModel, target: cst.BaseExpression | None, scope: Scope, depth: int
-    ) -> None:
+    def dependency(self, where: Where, target: cst.BaseExpression | None, depth: int) -> None:
         """Follow what `Depends(target)` calls."""
+        model, scope = where.model, where.scope
         if target is None:
             self.give_up("Depends()")
             return
@@ -281,6 +299,13 @@ class _Reads:
             instance = _instance(model, target, scope)
             if instance is not None:
                 target = instance  # `checker = Checker(...)`, then `Depends(checker)`
+        if isinstance(target, cst.Name | cst.Attribute):
+            imported = imported_value(model, target, scope)
+            if imported is not None and isinstance(imported[0], cst.Call):
+                where = imported[1]  # an instance built in another module
+                model, scope, target = where.model, where.scope, imported[0]
+        if _is_security_scheme(model, target, scope):
+            return
         if isinstance(target, cst.Call):
             self.callable_instance(model, target, scope, depth)
             return
@@ -320,6 +345,13 @@ class _Reads:
             self.names.update(fields)
 
 
+def _is_security_scheme(model: FileModel, target: cst.BaseExpression, scope: Scope) -> bool:
+    """FastAPI's security schemes and forms (`OAuth2PasswordBearer(...)`, `HTTPBearer()`,
+    `OAuth2PasswordRequestForm`) read headers and forms, never the path."""
+    func = target.func if isinstance(target, cst.Call) else target
+    return (model.qualified_name(func, scope) or "").startswith(_SECURITY)
+
+
 def _instance(model: FileModel, name: cst.Name, scope: Scope) -> cst.Call | None:
     """The call a name is bound to once (an instance, if it calls a class)."""
     bindings = model.lookup(name.value, scope)
@@ -339,9 +371,9 @@ def _class(
     return project_definition(model, expr, scope)
 
 
-def _is_injected(model: FileModel, param: Parameter) -> bool:
+def _is_injected(param: Parameter) -> bool:
     """`request: Request` and the other objects FastAPI passes itself."""
-    return param.marker is None and type_kind(model, param.type, param.scope) == INJECTED
+    return param.marker is None and param.type_kind() == INJECTED
 
 
 def _method(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
@@ -393,16 +425,26 @@ def _add_alias(call: cst.Call, found: set[str]) -> bool:
     return True
 
 
-_PASSED_ON = r"[(,]\s*(?:\w+\s*=\s*)?{name}\s*[,)]"
+_REVEALING = frozenset({"path_params", "url", "scope"})  # what shows the path parameters
 
 
 def _request_used_for_path(model: FileModel, function: cst.FunctionDef, name: str) -> bool:
-    """The `Request` parameter `name` may reveal path parameters: the function reads
-    `path_params`, `url` or `scope`, or passes the request on."""
-    code = model.module.code_for_node(function.body)
-    if "path_params" in code or f"{name}.url" in code or f"{name}.scope" in code:
-        return True
-    return re.search(_PASSED_ON.format(name=re.escape(name)), code) is not None
+    """The `Request` parameter `name` may reveal path parameters: the function reads its
+    `path_params`, `url` or `scope`, or uses the request other than through an attribute
+    (passes it on, stores it, hands it to a template)."""
+    attribute_bases: set[cst.Name] = set()
+    names: list[cst.Name] = []
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            if node.value.value == name and node.attr.value in _REVEALING:
+                return True
+            attribute_bases.add(node.value)
+        elif isinstance(node, cst.Name) and node.value == name:
+            names.append(node)
+        stack.extend(node.children)
+    return any(node not in attribute_bases for node in names)
 
 
 def _local_constructor(model: FileModel, route: Route) -> tuple[cst.Call, Scope] | None:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix, RequiredImport
 from fastapi_lint.lazy import libcst as cst
-from fastapi_lint.pydantic_models import is_pydantic_v1_code
+from fastapi_lint.pydantic_models import in_version_branch, is_pydantic_v1_code
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import FileModel, Scope, is_false, is_true
 
@@ -56,8 +56,10 @@ class PydanticV1ConfigClass(Rule):
     `orm_mode = True` stops reading attributes from ORM objects.
 
     Code that deliberately uses Pydantic 1 is not flagged: files that import from
-    `pydantic.v1`, and projects that declare Pydantic 1 (see `pydantic-version` in the
-    README's configuration section).
+    `pydantic.v1`; projects that declare Pydantic 1 in `pyproject.toml`,
+    `requirements*.txt` or a lock file (or a FastAPI older than 0.100), unless
+    `pydantic-version = 2` is set; and branches that test the Pydantic version
+    (`if PYDANTIC_V2: ... else: ...`, `except AttributeError:`).
 
     ## Example
     ```python
@@ -114,7 +116,7 @@ class PydanticV1ConfigClass(Rule):
             owner = scope.node
             assert isinstance(owner, cst.ClassDef)
             ancestors = model.ancestors(owner)
-            if not ancestors & {MODEL, SETTINGS}:
+            if not ancestors & {MODEL, SETTINGS} or in_version_branch(model, class_def):
                 continue
             factory = "SettingsConfigDict" if SETTINGS in ancestors else "ConfigDict"
             yield self.finding(

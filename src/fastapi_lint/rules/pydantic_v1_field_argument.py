@@ -7,9 +7,17 @@ from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.names import canonical
-from fastapi_lint.pydantic_models import is_pydantic_v1_code
+from fastapi_lint.pydantic_models import in_version_branch, is_pydantic_v1_code
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.semantic import CallSite, FileModel, Scope, is_false, is_true, string_value
+from fastapi_lint.semantic import (
+    BindingKind,
+    CallSite,
+    FileModel,
+    Scope,
+    is_false,
+    is_true,
+    string_value,
+)
 
 FIELD = frozenset({"pydantic.Field", "pydantic.fields.Field"})
 CONSTR = frozenset({"pydantic.constr", "pydantic.types.constr"})
@@ -80,7 +88,10 @@ class PydanticV1FieldArgument(Rule):
     removed in Pydantic 3.
 
     Code that deliberately uses Pydantic 1 is not flagged: files that import from
-    `pydantic.v1`, and projects that declare Pydantic 1.
+    `pydantic.v1`; projects that declare Pydantic 1 in `pyproject.toml`,
+    `requirements*.txt` or a lock file (or a FastAPI older than 0.100), unless
+    `pydantic-version = 2` is set; and branches that test the Pydantic version
+    (`if PYDANTIC_V2: ... else: ...`, `except AttributeError:`).
 
     ## Example
     ```python
@@ -138,7 +149,7 @@ class PydanticV1FieldArgument(Rule):
                 continue
             for argument in site.call.args:
                 name = argument.keyword.value if argument.keyword is not None else None
-                if name in keywords:
+                if name in keywords and not _skipped(model, site, argument):
                     yield self._finding(model, site, argument, keywords[name], callee)
 
     def _finding(
@@ -158,6 +169,19 @@ class PydanticV1FieldArgument(Rule):
         message = f"`{callee}({old}=...)` {rename.why}: use `{rename.new}=`"
         fix = _fix(model, site, argument, rename.new, qualified in FASTAPI_PARAMS)
         return self.finding(argument, message, rename.severity, fix=fix)
+
+
+def _skipped(model: FileModel, site: CallSite, argument: cst.Arg) -> bool:
+    """Code for both Pydantic versions, and a wrapper handing on its own parameter of the
+    same name (`def Query(regex=None): return params.Query(regex=regex)`): its callers
+    chose the argument."""
+    if in_version_branch(model, argument):
+        return True
+    value, keyword = argument.value, argument.keyword
+    if not (isinstance(value, cst.Name) and keyword is not None and value.value == keyword.value):
+        return False
+    bindings = model.lookup(value.value, site.scope) or []
+    return any(binding.kind is BindingKind.PARAM for binding in bindings)
 
 
 def _v1_keywords(name: str) -> dict[str, _Rename | None] | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix, RequiredImport
 from fastapi_lint.lazy import libcst as cst
-from fastapi_lint.pydantic_models import is_pydantic_v1_code
+from fastapi_lint.pydantic_models import is_pydantic_v1_code, walk
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import BindingKind, FileModel, string_value
 
@@ -144,7 +144,8 @@ class PydanticV1Import(Rule):
     Imports inside `try` or `if` blocks are not flagged: they are how code supports both
     versions (`try: from pydantic_settings import BaseSettings except ImportError: ...`).
     Nor is code that deliberately uses Pydantic 1: files that import from `pydantic.v1`,
-    and projects that declare Pydantic 1.
+    and projects that declare Pydantic 1 in `pyproject.toml`, `requirements*.txt` or a
+    lock file (or a FastAPI older than 0.100), unless `pydantic-version = 2` is set.
 
     ## Why is this bad?
     Under Pydantic 2, `from pydantic import BaseSettings` and the removed names raise at
@@ -365,12 +366,9 @@ def _dunder_all(model: FileModel) -> frozenset[str]:
 
 def _names_called(root: cst.CSTNode, name: str) -> Iterator[cst.Name]:
     """Every `Name` node spelling `name` under `root`."""
-    pending = [root]
-    while pending:
-        node = pending.pop()
+    for node in walk(root):
         if isinstance(node, cst.Name) and node.value == name:
             yield node
-        pending.extend(node.children)
 
 
 def _parse_obj_as_fix(model: FileModel, item: _Import) -> Fix | None:
@@ -429,12 +427,9 @@ def _calls_of(root: cst.Module, name: str, alias: cst.ImportAlias) -> list[cst.C
 
 
 def _all_calls(root: cst.CSTNode) -> Iterator[cst.Call]:
-    pending = [root]
-    while pending:
-        node = pending.pop()
+    for node in walk(root):
         if isinstance(node, cst.Call):
             yield node
-        pending.extend(node.children)
 
 
 def _two_positional(call: cst.Call) -> bool:

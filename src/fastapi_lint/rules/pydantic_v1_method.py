@@ -9,8 +9,10 @@ from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.pydantic_models import (
     ModelClass,
     class_receiver,
+    in_version_branch,
     instance_model,
     is_pydantic_v1_code,
+    may_name_models,
     walk_with_scopes,
 )
 from fastapi_lint.rule import Finding, Rule
@@ -78,7 +80,10 @@ class PydanticV1Method(Rule):
     `TypeError` under Pydantic 2.
 
     Code that deliberately uses Pydantic 1 is not flagged: files that import from
-    `pydantic.v1`, and projects that declare Pydantic 1.
+    `pydantic.v1`; projects that declare Pydantic 1 in `pyproject.toml`,
+    `requirements*.txt` or a lock file (or a FastAPI older than 0.100), unless
+    `pydantic-version = 2` is set; and branches that test the Pydantic version
+    (`if PYDANTIC_V2: ... else: ...`, `except AttributeError:`).
 
     ## Example
     ```python
@@ -171,7 +176,7 @@ class PydanticV1Method(Rule):
         old = func.attr.value
         method = METHODS[old]
         owner = _receiver(model, func.value, site.scope, method.on)
-        if owner is None or old in owner.defined:
+        if owner is None or old in owner.defined or in_version_branch(model, site.call):
             return None
         rejected = _rejected_argument(site.call, method)
         if rejected is not None:
@@ -192,7 +197,7 @@ class PydanticV1Method(Rule):
         owner = class_receiver(model, attribute.value, scope) if old == "__fields__" else None
         on_class = owner is not None
         owner = owner or instance_model(model, attribute.value, scope)
-        if owner is None or old in owner.defined:
+        if owner is None or old in owner.defined or in_version_branch(model, attribute):
             return None
         message = f"`{old}` of `{owner.name}` is deprecated in Pydantic 2: use `{new}`"
         if on_class or old == "__fields_set__":
@@ -347,7 +352,10 @@ def _fields_of_type(model: FileModel, attribute: cst.Attribute, scope: Scope) ->
 
 
 def _v1_attributes(model: FileModel) -> Iterator[tuple[cst.Attribute, Scope]]:
-    """`x.__fields__` and `x.__fields_set__` that are read, with their scope."""
+    """`x.__fields__` and `x.__fields_set__` that are read, with their scope (only in files
+    that can name a model: the search walks the whole tree)."""
+    if not may_name_models(model):
+        return
     for node, scope, shadowed in walk_with_scopes(model):
         if not isinstance(node, cst.Attribute) or node.attr.value not in ATTRIBUTES:
             continue

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix, RequiredImport
 from fastapi_lint.lazy import libcst as cst
-from fastapi_lint.pydantic_models import is_pydantic_v1_code
+from fastapi_lint.pydantic_models import children, in_version_branch, is_pydantic_v1_code
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.semantic import BindingKind, FileModel, Scope, is_false, is_true
 
@@ -50,7 +50,10 @@ class PydanticV1Validator(Rule):
     root validator is an instance method that works on `self`.
 
     Code that deliberately uses Pydantic 1 is not flagged: files that import from
-    `pydantic.v1`, and projects that declare Pydantic 1.
+    `pydantic.v1`; projects that declare Pydantic 1 in `pyproject.toml`,
+    `requirements*.txt` or a lock file (or a FastAPI older than 0.100), unless
+    `pydantic-version = 2` is set; and branches that test the Pydantic version
+    (`if PYDANTIC_V2: ... else: ...`, `except AttributeError:`).
 
     ## Example
     ```python
@@ -129,6 +132,8 @@ class PydanticV1Validator(Rule):
         if is_pydantic_v1_code(model):
             return
         for decorator in _decorators(model):
+            if in_version_branch(model, decorator.node):
+                continue
             if decorator.root:
                 yield self._root_finding(model, decorator)
             else:
@@ -386,7 +391,7 @@ def _with_parents(root: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, cst.CSTNode 
     while pending:
         node, parent = pending.pop()
         yield node, parent
-        pending.extend((child, node) for child in node.children)
+        pending.extend((child, node) for child in children(node))
 
 
 def _replace_names(body: cst.BaseSuite, uses: list[cst.Name]) -> cst.BaseSuite:

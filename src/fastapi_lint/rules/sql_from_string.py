@@ -175,7 +175,6 @@ class SqlFromString(Rule):
     code = "FAPI303"
     name = "sql-from-string"
     severity = Severity.ERROR
-    preview = True
     triggers = (b"text", b"execute", b"exec_driver_sql", b"fetch")
 
     def check(self, model: FileModel) -> Iterator[Finding]:
@@ -372,12 +371,12 @@ def _interpolated_input(
     model: FileModel, sql: cst.BaseExpression, scope: Scope, tainted: set[str]
 ) -> cst.CSTNode | None:
     """The part of the SQL that formats request data into it."""
-    if isinstance(sql, cst.Name) and sql.value in tainted:
-        return sql  # the whole SQL is request data
     for value in written_values(model, sql, scope):
         culprit = _formatted_input(model, value, scope, tainted)
         if culprit is not None:
             return culprit
+    if isinstance(sql, cst.Name) and sql.value in tainted:
+        return sql  # the whole SQL is request data
     return None
 
 

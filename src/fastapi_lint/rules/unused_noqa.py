@@ -54,20 +54,11 @@ class UnusedNoqa(Rule):
     a subset of the rules cannot make it report a directive the full run needs.
 
     ## Example
+    The `time.sleep(1)` the directive silenced became `await asyncio.sleep(1)`, and the
+    directive stayed:
     ```python
-    from fastapi import FastAPI
+    import asyncio
 
-    app = FastAPI()
-
-
-    @app.get("/items")  # noqa: FAPI101
-    async def list_items() -> list[str]:
-        \"\"\"List the items.\"\"\"
-        return []
-    ```
-
-    Use instead:
-    ```python
     from fastapi import FastAPI
 
     app = FastAPI()
@@ -76,6 +67,23 @@ class UnusedNoqa(Rule):
     @app.get("/items")
     async def list_items() -> list[str]:
         \"\"\"List the items.\"\"\"
+        await asyncio.sleep(1)  # noqa: FAPI201
+        return []
+    ```
+
+    Use instead:
+    ```python
+    import asyncio
+
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+
+    @app.get("/items")
+    async def list_items() -> list[str]:
+        \"\"\"List the items.\"\"\"
+        await asyncio.sleep(1)
         return []
     ```
 
