@@ -43,9 +43,13 @@ SOURCE = textwrap.dedent(
 
 
 def _messages(run_cli, tmp_path, source=SOURCE, *options):
+    """FAPI201's messages, with `scope = "all"`: plain coroutine functions are checked too."""
     path = tmp_path / "app.py"
     path.write_text(source)
-    result = run_cli("check", "--select", "FAPI201", "--output-format", "json", *options, str(path))
+    config = tmp_path / "fastapi-lint.toml"
+    config.write_text('[rules.FAPI201]\nscope = "all"\n')
+    args = ("--select", "FAPI201", "--config", str(config), "--output-format", "json")
+    result = run_cli("check", *args, *options, str(path))
     assert result.exit_code == 1, result.stderr
     return {d["location"]["row"]: d["message"] for d in result.diagnostics}
 

@@ -31,9 +31,9 @@ CLEAN = (
 )
 # Two FAPI201 on one line (columns 5 and 20) before a route, so rule order != position order.
 BLOCKING = (
-    "import time\nfrom fastapi import FastAPI\napp = FastAPI()\n"
+    "import time\nfrom fastapi import Depends, FastAPI\napp = FastAPI()\n"
     "async def helper():\n    time.sleep(1); time.sleep(2)\n"
-    '@app.post("/y")\nasync def add_y(y):\n    return y\n'
+    '@app.post("/y")\nasync def add_y(y=Depends(helper)):\n    return y\n'
 )
 CHECKLIST = ("--extend-select", "FAPI101,FAPI102,FAPI401")
 LINE = re.compile(

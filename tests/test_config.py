@@ -308,7 +308,8 @@ def test_rule_option_extend_blocking_calls(run_cli, tmp_path):
     project(tmp_path, {"client.py": source})
     assert codes(run_cli, cwd=tmp_path) == []
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.fastapi-lint.rules.FAPI201]\nextend-blocking-calls = ["mylib.fetch"]\n'
+        "[tool.fastapi-lint.rules.FAPI201]\n"
+        'scope = "all"\nextend-blocking-calls = ["mylib.fetch"]\n'
     )
     run = run_cli("check", "--output-format", "json", cwd=tmp_path)
     rows = [(d["code"], d["location"]["row"], d["location"]["column"]) for d in run.diagnostics]

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from fastapi_lint.config import CLI_SOURCE, DEFAULT_SOURCE, Selection, load_settings
+from fastapi_lint.config import (
+    CLI_SOURCE,
+    DEFAULT_SOURCE,
+    Selection,
+    expand_selector,
+    load_settings,
+)
 from fastapi_lint.discovery import DEFAULT_EXCLUDES
 from fastapi_lint.rules import ALL_RULES
 
@@ -88,12 +94,13 @@ def test_values_from_pyproject_name_the_file(run_cli, project: Path) -> None:
     assert f'select = ["FAPI1", "FAPI4"]  # {path}' in lines
     assert f'ignore = ["FAPI401"]  # {path}' in lines
     assert "extend-select = []  # default" in lines
-    assert f'enabled-rules = ["FAPI101", "FAPI102", "FAPI105"]  # {path}' in lines
+    # FAPI1 selects the rules of that family; the preview ones stay off (preview is).
+    enabled = '["FAPI101", "FAPI102", "FAPI103", "FAPI104", "FAPI105", "FAPI111", "FAPI112"]'
+    assert f"enabled-rules = {enabled}  # default, {path}" in lines
     assert f"exclude = {json.dumps(list(DEFAULT_EXCLUDES))}  # default" in lines
     assert f'extend-exclude = ["migrations"]  # {path}' in lines
-    assert f'per-file-ignores = {{ "tests/**" = ["FAPI101", "FAPI102", "FAPI105"] }}  # {path}' in (
-        lines
-    )
+    family = json.dumps(sorted(expand_selector("FAPI1")))
+    assert f'per-file-ignores = {{ "tests/**" = {family} }}  # {path}' in lines
     assert f"fix = true  # {path}" in lines
     assert "unsafe-fixes = false  # default" in lines
     assert f"[rules.FAPI102]  # enabled: {path}" in lines
@@ -119,7 +126,10 @@ def test_command_line_overrides_show_command_line(run_cli, project: Path) -> Non
     path = project / "pyproject.toml"
     assert 'select = ["FAPI1", "FAPI2"]  # command line' in lines
     assert f'ignore = ["FAPI401", "FAPI105"]  # {path}, command line' in lines
-    assert 'enabled-rules = ["FAPI101", "FAPI102", "FAPI201"]  # command line' in lines
+    assert (
+        'enabled-rules = ["FAPI101", "FAPI102", "FAPI103", "FAPI104", "FAPI111", "FAPI112", '
+        '"FAPI201"]  # default, command line'
+    ) in lines
     assert "fix = false  # command line" in lines
     assert "force-exclude = true  # command line" in lines
     assert "unsafe-fixes = false  # default" in lines
@@ -160,16 +170,28 @@ def test_json_output(run_cli, project: Path) -> None:
     assert data["select"] == {"value": ["FAPI1", "FAPI4"], "source": path}
     assert data["extend-select"] == {"value": ["FAPI2"], "source": CLI_SOURCE}
     assert data["enabled-rules"] == {
-        "value": ["FAPI101", "FAPI102", "FAPI105", "FAPI201"],
-        "source": f"{path}, {CLI_SOURCE}",
+        "value": [
+            "FAPI101",
+            "FAPI102",
+            "FAPI103",
+            "FAPI104",
+            "FAPI105",
+            "FAPI111",
+            "FAPI112",
+            "FAPI201",
+        ],
+        "source": f"default, {path}, {CLI_SOURCE}",
     }
     assert data["exclude"] == {"value": list(DEFAULT_EXCLUDES), "source": DEFAULT_SOURCE}
-    assert data["per-file-ignores"]["value"] == {"tests/**": ["FAPI101", "FAPI102", "FAPI105"]}
+    assert data["per-file-ignores"]["value"] == {"tests/**": sorted(expand_selector("FAPI1"))}
     assert data["fix"] == {"value": True, "source": path}
     assert list(data["rules"]) == ALL_CODES
     assert data["rules"]["FAPI201"] == {
         "enabled": {"value": True, "source": CLI_SOURCE},
-        "options": {"extend-blocking-calls": {"value": [], "source": DEFAULT_SOURCE}},
+        "options": {
+            "scope": {"value": "request", "source": DEFAULT_SOURCE},
+            "extend-blocking-calls": {"value": [], "source": DEFAULT_SOURCE},
+        },
     }
     assert data["rules"]["FAPI102"]["options"] == {
         "create-words": {"value": ["create", "enroll"], "source": path},

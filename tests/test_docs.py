@@ -49,8 +49,10 @@ def test_example_triggers_the_rule_and_use_instead_does_not(rule, run_cli, tmp_p
     bad, good = _example_and_fix(render_page(rule))
     (tmp_path / "example.py").write_text(bad)
     (tmp_path / "use_instead.py").write_text(good)
-    # Selected on top of the defaults, so that opt-in rules (FAPI101, ...) run too.
-    select = ("--extend-select", rule.code)
+    # A project (FAPI112 knows a router is never included only when it sees the whole of one).
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "example"\n')
+    # Selected on top of the defaults, so that opt-in and preview rules run too.
+    select = ("--preview", "--extend-select", rule.code)
     result = run_cli("check", *select, "--output-format", "json", str(tmp_path), cwd=tmp_path)
     reported = {(Path(d["filename"]).name, d["code"]) for d in result.diagnostics}
     assert ("example.py", rule.code) in reported

@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 app = FastAPI()
-app.add_middleware(CORSMiddleware, allow_origins=["*"])
+app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
 
 
 @app.get("/a")
@@ -36,19 +36,19 @@ async def read_a() -> dict:
 
 ALPHA_TEST = """\
 import time
-
-
+from fastapi import Depends
+ready = Depends(test_a)
 async def test_a():
     time.sleep(1)
 """
 
 BETA_API = """\
 import time
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-app = FastAPI()
-app.add_middleware(CORSMiddleware, allow_origins=["*"])
+app = FastAPI(dependencies=[Depends(helper)])
+app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
 
 
 async def helper():

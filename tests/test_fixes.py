@@ -22,10 +22,10 @@ import libcst as cst
 import pytest
 
 from fastapi_lint import engine as engine_module
-from fastapi_lint.semantic import ProjectModules
 from fastapi_lint.engine import Engine
 from fastapi_lint.fixes import FileChangedError, apply_fixes, write_atomically
 from fastapi_lint.rules import ALL_RULES
+from fastapi_lint.semantic import ProjectModules
 
 from .conftest import FIXTURES
 
@@ -100,7 +100,7 @@ def _config(source: Path, tmp_path: Path) -> list[str]:
 
 
 def _fix(run_cli, path: Path, *flags: str, config: Sequence[str] = ()):
-    run = run_cli("check", "--select", _code(path), *flags, *config, str(path))
+    run = run_cli("check", "--preview", "--select", _code(path), *flags, *config, str(path))
     assert "Traceback" not in run.stderr
     assert run.exit_code in (0, 1), run.stderr
     assert run.stderr == ""
@@ -146,7 +146,9 @@ def test_fix_fixtures_change_their_file(name):
 
 
 def _applicabilities(run_cli, path: Path, config: Sequence[str]) -> set[str]:
-    run = run_cli("check", "--select", _code(path), "--output-format", "json", *config, str(path))
+    run = run_cli(
+        "check", "--preview", "--select", _code(path), "--output-format", "json", *config, str(path)
+    )
     return {d["fix"]["applicability"] for d in run.diagnostics if d["fix"] is not None}
 
 

@@ -35,7 +35,9 @@ def _helpers(depth: int) -> str:
 
 
 def _check(run_cli, root: Path, *args: str) -> list[dict]:
-    result = run_cli("check", "--output-format", "json", "--no-cache", *args, str(root))
+    result = run_cli(
+        "check", "--preview", "--output-format", "json", "--no-cache", *args, str(root)
+    )
     assert result.exit_code in (0, 1), result.stderr
     return result.diagnostics
 
@@ -122,6 +124,7 @@ def test_a_changed_helper_module_invalidates_the_cached_result(run_cli, tmp_path
         tmp_path, {"app/__init__.py": "", "app/main.py": ROUTE, "app/helpers.py": _helpers(2)}
     )
     cache = [
+        "--preview",
         "--cache-dir",
         str(tmp_path / "cache"),
         "--select",

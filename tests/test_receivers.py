@@ -17,7 +17,10 @@ from typing import Optional, Union
 def _reported_lines(run_cli, tmp_path, body: str) -> list[int]:
     path = tmp_path / "app.py"
     path.write_text(HEADER + textwrap.dedent(body))
-    result = run_cli("check", "--select", "FAPI201", "--output-format", "json", str(path))
+    config = tmp_path / "fastapi-lint.toml"  # every coroutine function, not only routes
+    config.write_text('[rules.FAPI201]\nscope = "all"\n')
+    args = ("--select", "FAPI201", "--config", str(config), "--output-format", "json")
+    result = run_cli("check", *args, str(path))
     assert result.exit_code in (0, 1), result.stderr
     offset = HEADER.count("\n")
     return sorted(d["location"]["row"] - offset for d in result.diagnostics)

@@ -53,7 +53,15 @@ def _config(fixture: Path, tmp_path: Path) -> list[str]:
 
 def _run(run_cli, fixture: Path, tmp_path: Path) -> set[tuple[str, int, str, int]]:
     code = fixture.name[:7]
-    args = ["check", "--select", code, "--output-format", "json", *_config(fixture, tmp_path)]
+    args = [
+        "check",
+        "--preview",
+        "--select",
+        code,
+        "--output-format",
+        "json",
+        *_config(fixture, tmp_path),
+    ]
     result = run_cli(*args, str(fixture))
     assert result.exit_code in (0, 1), result.stderr
     return {

@@ -20,7 +20,15 @@ DEBUG = "from fastapi import FastAPI\n\napp = FastAPI(debug=True)\n"
 
 def _findings(run_cli, root: Path, code: str, *extra: str) -> set[tuple[str, str]]:
     result = run_cli(
-        "check", "--select", code, "--no-cache", "--output-format", "json", *extra, cwd=root
+        "check",
+        "--preview",
+        "--select",
+        code,
+        "--no-cache",
+        "--output-format",
+        "json",
+        *extra,
+        cwd=root,
     )
     assert result.exit_code in (0, 1), result.stderr
     return {
@@ -91,7 +99,9 @@ def test_custom_secret_names_are_reported(run_cli, tmp_path):
             "shop/settings.py": 'ADMIN_PIN_CODE = "changeme"\nSECRET_KEY = "changeme"\n',
         },
     )
-    result = run_cli("check", "--select", "FAPI304", "--output-format", "json", cwd=root)
+    result = run_cli(
+        "check", "--preview", "--select", "FAPI304", "--output-format", "json", cwd=root
+    )
     assert [d["location"]["row"] for d in result.diagnostics] == [1]
 
 
@@ -140,7 +150,9 @@ def test_leak_severity_follows_the_status(run_cli, tmp_path):
         """
     )
     root = project(tmp_path, {"pyproject.toml": "[project]\nname = 'shop'\n", "shop.py": source})
-    result = run_cli("check", "--select", "FAPI308", "--output-format", "sarif", cwd=root)
+    result = run_cli(
+        "check", "--preview", "--select", "FAPI308", "--output-format", "sarif", cwd=root
+    )
     levels = [r["level"] for r in json.loads(result.stdout)["runs"][0]["results"]]
     assert sorted(levels) == ["error", "warning"]
 

@@ -52,6 +52,7 @@ def canonical(qualified_name: str) -> str:
     """The canonical spelling of a qualified name, resolving known re-exports."""
     return _ALIASES.get(qualified_name, qualified_name)
 
+
 # Builtins that `from <module> import *` rebinds, for libraries whose star exports are known
 # (by top-level package). A star import of any other module that is not part of the project
 # may bind anything, so builtin names stay unresolved after it.

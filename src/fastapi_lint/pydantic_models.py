@@ -164,7 +164,6 @@ class _Memo:
     local: dict[cst.ClassDef, _ClassFacts] = field(default_factory=dict)
     project: dict[str, _ClassFacts] = field(default_factory=dict)
     guarded: frozenset[int] | None = None  # ids of the nodes in version branches
-    names_models: bool | None = None  # see `may_name_models`
 
 
 _memos: weakref.WeakKeyDictionary[FileModel, _Memo] = weakref.WeakKeyDictionary()
@@ -536,33 +535,19 @@ def _method_of_model(model: FileModel, param: str, where: Scope) -> tuple[ModelC
     return found, "cls" if "builtins.classmethod" in decorators else "self"
 
 
-def may_name_models(model: FileModel) -> bool:
-    """Whether the file can name a model at all: it defines one, or imports one (or a model
-    instance, or a function annotated to return one). Files that cannot are not walked in
-    search of `x.__fields__`."""
-    memo = _memo(model)
-    if memo.names_models is None:
-        memo.names_models = any(
-            local_model(model, class_def) is not None for class_def in model.classes
-        ) or any(_imports_model(model, name, scope) for name, scope in _imported(model))
-    return memo.names_models
-
-
-def _imported(model: FileModel) -> Iterator[tuple[str, Scope]]:
-    scopes = [model.module_scope, *(info.scope for info in model.functions.values())]
-    for scope in scopes:
-        for name, bindings in scope.bindings.items():
-            if any(binding.kind is BindingKind.IMPORT for binding in bindings):
-                yield name, scope
-
-
-def _imports_model(model: FileModel, name: str, scope: Scope) -> bool:
-    expr = cst.Name(name)
-    if model_class(model, expr, scope) is not None:
+def may_mention(model: FileModel, text: bytes) -> bool:
+    """False when the file, as the project index read it from disk, does not contain
+    `text`: a cheap test before walking the whole tree for it. True when unknown (no
+    index, or code that is not a project file). Fixes never add such text, so the file on
+    disk holds it whenever the code being fixed does."""
+    index = model.project.index
+    info = index.modules.get(model.module_key) if index and model.module_key else None
+    if info is None:
         return True
-    if instance_model(model, expr, scope) is not None:
+    try:
+        return text in info.path.read_bytes()
+    except OSError:
         return True
-    return any(_returned_model(model, expr, scope, awaited=flag) for flag in (False, True))
 
 
 # -- walking the tree ----------------------------------------------------------------------------

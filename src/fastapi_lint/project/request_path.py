@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi_lint.names import DEPENDS, MIDDLEWARE, SECURITY
 from fastapi_lint.project.index import Cls, Ext, Func, Inst
 from fastapi_lint.project.summary import Expr
+from fastapi_lint.semantic import scope_qualname
 
 if TYPE_CHECKING:
     from fastapi_lint.project.reach import Reach
+    from fastapi_lint.semantic import FileModel, Scope
 
 _DEPENDENCY_MAKERS = frozenset({DEPENDS, SECURITY})
 _MIDDLEWARE_METHODS = ("dispatch", "__call__")  # BaseHTTPMiddleware, or pure ASGI
@@ -140,3 +142,19 @@ def _handler_decorator(decorator: Expr) -> bool:
         and decorator[1][0] == "attr"
         and decorator[1][2] in _HANDLER_DECORATORS
     )
+
+
+def serves_requests(model: FileModel, function: Scope) -> bool:
+    """Whether an `async def` of the per-file model runs while serving a request: a route
+    handler or dependency of this file, or, through the project index, any function on the
+    request path (dependencies declared in other modules, middleware, exception handlers,
+    the async functions they call)."""
+    info = model.functions.get(function.node)  # type: ignore[arg-type]
+    if info is not None and (info.routes or info.is_dependency):
+        return True
+    index = model.project.index
+    if index is None or model.module_key is None:
+        return False
+    from fastapi_lint.project.reach import reach  # the analysis is built on first use
+
+    return Func(model.module_key, scope_qualname(function)) in reach(index).request_path

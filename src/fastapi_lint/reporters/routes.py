@@ -24,13 +24,12 @@ def render_routes(rows: Sequence[Row], root: Path) -> str:
         table = [_cells(row, root) for row in members]
         widths = [max(len(cells[i]) for cells in table) for i in range(len(table[0]) - 1)]
         for cells in table:
-            padded = [cell.ljust(width) for cell, width in zip(cells, widths)]
+            padded = [cell.ljust(width) for cell, width in zip(cells[:-1], widths, strict=True)]
             lines.append("  " + "  ".join([*padded, cells[-1]]).rstrip())
         lines.append("")
     apps = len({row.app for row in rows if row.app is not None})
-    lines.append(
-        f"{len(rows)} {'route' if len(rows) == 1 else 'routes'} in {apps} {'app' if apps == 1 else 'apps'}."
-    )
+    routes = f"{len(rows)} {'route' if len(rows) == 1 else 'routes'}"
+    lines.append(f"{routes} in {apps} {'app' if apps == 1 else 'apps'}.")
     return "\n".join(lines) + "\n"
 
 

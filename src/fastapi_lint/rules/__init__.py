@@ -29,8 +29,8 @@ from fastapi_lint.rules.pydantic_v1_import import PydanticV1Import
 from fastapi_lint.rules.pydantic_v1_method import PydanticV1Method
 from fastapi_lint.rules.pydantic_v1_validator import PydanticV1Validator
 from fastapi_lint.rules.route_shadowed import RouteShadowed
-from fastapi_lint.rules.sql_from_string import SqlFromString
 from fastapi_lint.rules.router_never_included import RouterNeverIncluded
+from fastapi_lint.rules.sql_from_string import SqlFromString
 from fastapi_lint.rules.sync_session_in_async_function import SyncSessionInAsyncFunction
 from fastapi_lint.rules.trusted_host_wildcard import TrustedHostWildcard
 from fastapi_lint.rules.undocumented_route import UndocumentedRoute

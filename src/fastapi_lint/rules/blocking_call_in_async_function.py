@@ -7,6 +7,7 @@ from fastapi_lint.blocking import BLOCKING_CALLS, FAPI201, FILE_WRAPPERS
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix, RequiredImport
 from fastapi_lint.lazy import libcst as cst
+from fastapi_lint.project.request_path import serves_requests
 from fastapi_lint.receivers import Receivers, executing_async_function, receivers
 from fastapi_lint.rule import Finding, Option, OptionError, Rule, string_list
 from fastapi_lint.semantic import CallSite, FileModel, Scope
@@ -214,13 +215,12 @@ class BlockingCallInAsyncFunction(Rule):
 
 
 def _serves_requests(model: FileModel, function: Scope) -> bool:
-    """A route handler, a dependency, or the `dispatch` of an HTTP middleware class."""
-    node = function.node
-    info = model.functions.get(node)  # type: ignore[arg-type]
-    if info is not None and (info.routes or info.is_dependency):
+    """On the request path (see `serves_requests`), or the `dispatch` of an HTTP middleware
+    class of this file."""
+    if serves_requests(model, function):
         return True
     owner = function.parent
-    if owner is None or owner.kind != "class" or node.name.value != "dispatch":  # type: ignore[attr-defined]
+    if owner is None or owner.kind != "class" or function.node.name.value != "dispatch":  # type: ignore[attr-defined]
         return False
     return names.BASE_HTTP_MIDDLEWARE in model.ancestors(owner.node)  # type: ignore[arg-type]
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from fastapi_lint.diagnostics import Position, Related, Severity
 from fastapi_lint.project.index import Func
 from fastapi_lint.project.reach import Chain, Reach, reach
+from fastapi_lint.project.request_path import serves_requests
 from fastapi_lint.project_calls import project_callee
 from fastapi_lint.receivers import executing_async_function
 from fastapi_lint.rule import Finding, Rule
@@ -131,6 +132,7 @@ class BlockingCallViaHelper(Rule):
 
     code = "FAPI202"
     name = "blocking-call-via-helper"
+    preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.WARNING
     # Only an `async def` is checked.
     triggers = (b"async",)
@@ -146,7 +148,7 @@ class BlockingCallViaHelper(Rule):
                 continue
             callee = self._sync_helper(analysis, model, site, function)
             chain = analysis.chain(callee) if callee is not None else None
-            if chain is not None and _serves_requests(analysis, model, function):
+            if chain is not None and serves_requests(model, function):
                 yield self._finding(analysis, model, site, function, chain)
 
     def _sync_helper(
@@ -174,14 +176,6 @@ class BlockingCallViaHelper(Rule):
         return self.finding(
             site.call, message, related=(Related(chain.path, Position(chain.line, column), note),)
         )
-
-
-def _serves_requests(analysis: Reach, model: FileModel, function: Scope) -> bool:
-    info = model.functions.get(function.node)  # type: ignore[arg-type]
-    if info is not None and (info.routes or info.is_dependency):
-        return True
-    assert model.module_key is not None
-    return Func(model.module_key, scope_qualname(function)) in analysis.request_path
 
 
 def _character_column(chain: Chain) -> int:

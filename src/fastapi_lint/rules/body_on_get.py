@@ -98,6 +98,7 @@ class BodyOnGet(Rule):
 
     code = "FAPI108"
     name = "body-on-get"
+    preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.WARNING
 
     def check(self, model: FileModel) -> Iterator[Finding]:

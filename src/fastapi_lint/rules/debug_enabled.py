@@ -103,6 +103,7 @@ class DebugEnabled(Rule):
 
     code = "FAPI307"
     name = "debug-enabled"
+    preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.WARNING
     triggers = (b"debug", b"reload")
     options = (Option("skip-test-files", True, "Do not check test files.", boolean),)

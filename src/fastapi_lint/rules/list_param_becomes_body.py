@@ -76,6 +76,7 @@ class ListParamBecomesBody(Rule):
 
     code = "FAPI109"
     name = "list-param-becomes-body"
+    preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.ERROR
 
     def check(self, model: FileModel) -> Iterator[Finding]:

@@ -84,6 +84,7 @@ class NoContentWithBody(Rule):
 
     code = "FAPI107"
     name = "no-content-with-body"
+    preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.ERROR
 
     def check(self, model: FileModel) -> Iterator[Finding]:

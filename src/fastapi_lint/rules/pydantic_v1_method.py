@@ -12,7 +12,7 @@ from fastapi_lint.pydantic_models import (
     in_version_branch,
     instance_model,
     is_pydantic_v1_code,
-    may_name_models,
+    may_mention,
     walk_with_scopes,
 )
 from fastapi_lint.rule import Finding, Rule
@@ -148,6 +148,7 @@ class PydanticV1Method(Rule):
 
     code = "FAPI503"
     name = "pydantic-v1-method"
+    preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.WARNING
     fixable = True
     fix_safety = "sometimes"
@@ -352,9 +353,9 @@ def _fields_of_type(model: FileModel, attribute: cst.Attribute, scope: Scope) ->
 
 
 def _v1_attributes(model: FileModel) -> Iterator[tuple[cst.Attribute, Scope]]:
-    """`x.__fields__` and `x.__fields_set__` that are read, with their scope (only in files
-    that can name a model: the search walks the whole tree)."""
-    if not may_name_models(model):
+    """`x.__fields__` and `x.__fields_set__`, with their scope (the search walks the whole
+    tree: only in files that contain `__fields`)."""
+    if not may_mention(model, b"__fields"):
         return
     for node, scope, shadowed in walk_with_scopes(model):
         if not isinstance(node, cst.Attribute) or node.attr.value not in ATTRIBUTES:

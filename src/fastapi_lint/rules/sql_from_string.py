@@ -66,6 +66,7 @@ _RUNS_SQL = {
     "connection": frozenset({"execute", "exec_driver_sql"}),
     "session": frozenset({"execute"}),
 }
+_SQL_METHODS = frozenset().union(*_RUNS_SQL.values())
 _SESSION_TYPES = frozenset({blocking.SESSION, blocking.SCOPED_SESSION, blocking.ASYNC_SESSION})
 # Calls whose result cannot carry SQL: converting a value to a number or a truth value.
 _SANITIZERS = frozenset(
@@ -174,16 +175,32 @@ class SqlFromString(Rule):
 
     code = "FAPI303"
     name = "sql-from-string"
+    preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.ERROR
-    triggers = (b"text", b"execute", b"exec_driver_sql", b"fetch")
+    # The SQL runs through SQLAlchemy, SQLModel or a driver the file imports (or names in
+    # an annotation): nothing else is recognised.
+    triggers = (
+        b"sqlalchemy",
+        b"sqlmodel",
+        b"sqlite",
+        b"psycopg",
+        b"mysql",
+        b"MySQLdb",
+        b"asyncpg",
+        b"databases",
+    )
 
     def check(self, model: FileModel) -> Iterator[Finding]:
+        inputs_of: dict[Scope | None, set[str]] = {}  # by the function that runs the call
         for site in model.calls:
-            sql = _sql_argument(model, site)
-            if sql is None:
+            if not _may_run_sql(model, site):
                 continue
-            inputs = _request_inputs(model, site.scope)
-            if not inputs:
+            function = site.scope.executing_function()
+            if function not in inputs_of:
+                inputs_of[function] = _request_inputs(model, site.scope)
+            inputs = inputs_of[function]
+            sql = _sql_argument(model, site) if inputs else None
+            if sql is None:
                 continue
             culprit = _interpolated_input(model, sql, site.scope, inputs)
             if culprit is not None:
@@ -195,6 +212,14 @@ class SqlFromString(Rule):
 
 
 # -- where SQL is run --------------------------------------------------------------------
+
+
+def _may_run_sql(model: FileModel, site: CallSite) -> bool:
+    """A cheap first look: `text(...)`, or a method named like one that runs SQL."""
+    func = site.call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in _SQL_METHODS:
+        return True
+    return model.callee(site) in _TEXT
 
 
 def _sql_argument(model: FileModel, site: CallSite) -> cst.BaseExpression | None:
