@@ -123,7 +123,7 @@ def test_typed_receivers_name_the_type_and_method(run_cli, tmp_path):
 def _rule_messages(run_cli, tmp_path, code, source):
     path = tmp_path / "app.py"
     path.write_text(textwrap.dedent(source))
-    result = run_cli("check", "--select", code, "--output-format", "json", str(path))
+    result = run_cli("check", "--preview", "--select", code, "--output-format", "json", str(path))
     assert result.exit_code == 1, result.stderr
     return [(d["location"]["row"], d["message"]) for d in result.diagnostics]
 

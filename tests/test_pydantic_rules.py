@@ -19,6 +19,7 @@ from .conftest import project
 
 pytestmark = pytest.mark.usefixtures("isolated")
 CODES = "FAPI501,FAPI502,FAPI503,FAPI504,FAPI505"
+SELECT = ("--preview", "--select", CODES)  # FAPI502-FAPI505 are preview rules for now
 
 # Trips each of FAPI501-FAPI505 once.
 V1_CODE = """\
@@ -127,9 +128,7 @@ RESULT = exercise()
 
 
 def _codes(run_cli, root: Path, *args: str) -> list[str]:
-    run = run_cli(
-        "check", "--no-cache", "--select", CODES, "--output-format", "json", *args, cwd=root
-    )
+    run = run_cli("check", "--no-cache", *SELECT, "--output-format", "json", *args, cwd=root)
     assert run.exit_code in (0, 1), run.stderr
     return sorted(d["code"] for d in run.diagnostics)
 
@@ -255,7 +254,7 @@ def test_a_file_importing_pydantic_v1_is_not_flagged(run_cli, tmp_path):
     )
     project(tmp_path, {"pyproject.toml": "[tool.fastapi-lint]\npydantic-version = 2\n"})
     project(tmp_path, {"legacy.py": legacy, "modern.py": V1_CODE})
-    run = run_cli("check", "--no-cache", "--select", CODES, "--output-format", "json", cwd=tmp_path)
+    run = run_cli("check", "--no-cache", *SELECT, "--output-format", "json", cwd=tmp_path)
     assert {Path(d["filename"]).name for d in run.diagnostics} == {"modern.py"}
 
 
@@ -263,7 +262,7 @@ def test_the_declared_version_is_part_of_the_cache_key(run_cli, tmp_path):
     project(tmp_path, {"pyproject.toml": '[project]\nname = "x"\n', "app.py": V1_CODE})
 
     def codes() -> list[str]:
-        run = run_cli("check", "--select", CODES, "--output-format", "json", cwd=tmp_path)
+        run = run_cli("check", *SELECT, "--output-format", "json", cwd=tmp_path)
         return [d["code"] for d in run.diagnostics]
 
     assert len(codes()) == 5
@@ -308,7 +307,7 @@ def test_fixed_v1_module_runs_under_pydantic_2_without_a_deprecation_warning(run
     assert before.returncode != 0
     assert "PydanticDeprecatedSince20" in before.stderr
 
-    fix = ("check", "--no-cache", "--select", CODES, "--fix", "--unsafe-fixes")
+    fix = ("check", "--no-cache", *SELECT, "--fix", "--unsafe-fixes")
     first = run_cli(*fix, cwd=tmp_path)
     assert first.exit_code == 0, first.stdout
     assert "remaining" in first.stdout and ", 0 remaining)" in first.stdout
