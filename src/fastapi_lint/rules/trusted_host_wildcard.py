@@ -59,9 +59,7 @@ class TrustedHostWildcard(Rule):
     from fastapi.middleware.trustedhost import TrustedHostMiddleware
 
     app = FastAPI()
-    app.add_middleware(
-        TrustedHostMiddleware, allowed_hosts=["api.example.com", "*.example.com"]
-    )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["api.example.com", "*.example.com"])
     ```
 
     ## Fix safety
