@@ -12,7 +12,6 @@ return a model, or `self` in a method of a model.
 
 from __future__ import annotations
 
-import dataclasses
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.names import canonical
-from fastapi_lint.semantic import BindingKind, FileModel, Scope, scope_qualname, string_value
+from fastapi_lint.semantic import (
+    BindingKind,
+    FileModel,
+    Scope,
+    children,
+    scope_qualname,
+    string_value,
+)
 
 if TYPE_CHECKING:
     from fastapi_lint.project.index import ProjectIndex
@@ -551,52 +557,6 @@ def may_mention(model: FileModel, text: bytes) -> bool:
 
 
 # -- walking the tree ----------------------------------------------------------------------------
-
-# Fields that never hold code: brackets, punctuation, whitespace, comments.
-_NO_CODE = frozenset(
-    {
-        "lpar", "rpar", "lbracket", "rbracket", "lbrace", "rbrace", "comma", "semicolon",
-        "colon", "leading_lines", "lines_after_decorators", "header", "footer", "equal",
-        "newline", "operator", "dot", "asynchronous", "star", "indent", "prefix",
-        "encoding", "default_indent", "default_newline", "has_trailing_newline",
-        "trailing_whitespace", "relative", "first_line",
-    }
-)  # fmt: skip
-_fields_cache: dict[type, tuple[str, ...]] = {}
-_is_node: dict[type, bool] = {}
-
-
-def _child_fields(node_type: type) -> tuple[str, ...]:
-    fields = _fields_cache.get(node_type)
-    if fields is None:
-        fields = tuple(
-            f.name
-            for f in dataclasses.fields(node_type)
-            if f.name not in _NO_CODE and not f.name.startswith("whitespace")
-        )
-        _fields_cache[node_type] = fields
-    return fields
-
-
-def _node_type(value_type: type) -> bool:
-    """`issubclass(t, CSTNode)`, cached: `isinstance` on LibCST's abstract classes is slow."""
-    known = _is_node.get(value_type)
-    if known is None:
-        known = _is_node[value_type] = issubclass(value_type, cst.CSTNode)
-    return known
-
-
-def children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """The node's children that may hold code, in field order (faster than LibCST's
-    `children`, which also yields whitespace and punctuation)."""
-    found = []
-    for name in _child_fields(type(node)):
-        value = getattr(node, name)
-        if type(value) is tuple or type(value) is list:
-            found.extend(item for item in value if _node_type(type(item)))
-        elif _node_type(type(value)):
-            found.append(value)
-    return found
 
 
 def walk(root: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -614,6 +614,7 @@ _SKIPPED_FIELDS = frozenset(
     }
 )  # fmt: skip
 _child_fields_cache: dict[type, tuple[str, ...]] = {}
+_is_node: dict[type, bool] = {}
 
 
 def _child_fields(node_type: type) -> tuple[str, ...]:
@@ -628,15 +629,25 @@ def _child_fields(node_type: type) -> tuple[str, ...]:
     return fields
 
 
-def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def _node_type(value_type: type) -> bool:
+    """`issubclass(t, CSTNode)`, cached: `isinstance` on LibCST's abstract classes is slow."""
+    known = _is_node.get(value_type)
+    if known is None:
+        known = _is_node[value_type] = issubclass(value_type, cst.CSTNode)
+    return known
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The node's children that may hold code, in field order (faster than LibCST's
+    `children`, which also yields whitespace and punctuation)."""
+    found = []
     for name in _child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, tuple | list):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
+        if type(value) is tuple or type(value) is list:
+            found.extend(item for item in value if _node_type(type(item)))
+        elif _node_type(type(value)):
+            found.append(value)
+    return found
 
 
 def _bound_names(target: cst.BaseExpression) -> Iterator[cst.Name]:
@@ -705,7 +716,7 @@ class _Builder:
         self.model._finish()
 
     def _push_children(self, node: cst.CSTNode, scope: Scope) -> None:
-        self.stack.extend((child, scope) for child in _children(node))
+        self.stack.extend((child, scope) for child in children(node))
 
     def _push(self, nodes: Sequence[cst.CSTNode | None], scope: Scope) -> None:
         self.stack.extend((node, scope) for node in nodes if node is not None)

@@ -79,7 +79,7 @@ class SummaryBlocking:
         `builtins.open`), else None. Parameters are unknown (not evaluated: the index
         would record them as objects)."""
         if expr[0] == "name":
-            where = binding_scope(self.index, module, scope, expr[1])
+            where = self.index.binding_scope(module, scope, expr[1])
             if where is None:
                 return f"builtins.{expr[1]}" if self._builtin(module, expr[1]) else None
             if _kinds(self.index, module, where, expr[1]) & {"param"}:
@@ -98,7 +98,7 @@ class SummaryBlocking:
             expr = expr[1]
         if expr[0] != "name":
             return True  # `f().x`, `a[0].x`: not a plain dotted name
-        where = binding_scope(self.index, module, scope, expr[1])
+        where = self.index.binding_scope(module, scope, expr[1])
         return where is not None and "param" in _kinds(self.index, module, where, expr[1])
 
     def _builtin(self, module: str, name: str) -> bool:
@@ -128,7 +128,7 @@ class SummaryBlocking:
         return None
 
     def _name(self, name: str, module: str, scope: str, depth: int) -> SyncType | None:
-        where = binding_scope(self.index, module, scope, name)
+        where = self.index.binding_scope(module, scope, name)
         if where is None:
             return None
         key = (module, where, name)
@@ -187,7 +187,7 @@ class SummaryBlocking:
         """The class whose method binds `expr` as its first parameter (`self`)."""
         if expr[0] != "name":
             return None
-        where = binding_scope(self.index, module, scope, expr[1])
+        where = self.index.binding_scope(module, scope, expr[1])
         data = self.index.modules[module].summary["functions"].get(where or "")
         if data is None or data["self"] != expr[1] or data["class"] is None:
             return None
@@ -273,24 +273,6 @@ class SummaryBlocking:
             elif member != _NONE:
                 flat.append(member)
         return self.annotation_type(flat[0], module, scope, depth + 1) if len(flat) == 1 else None
-
-
-def binding_scope(index: ProjectIndex, module: str, scope: str, name: str) -> str | None:
-    """The scope of `module` that binds `name` as seen from `scope` (Python's scoping, class
-    bodies skipped for the code nested in them); "" for a module-level import too."""
-    summary = index.modules[module].summary
-    scopes = summary["scopes"]
-    current: str | None = scope
-    first = True
-    while current is not None:
-        entry = scopes.get(current)
-        if entry is None:
-            break
-        if (first or entry["kind"] != "class") and name in entry["names"]:
-            return current
-        first = False
-        current = entry.get("parent") if current else None
-    return "" if name in summary["imports"] else None
 
 
 def _kinds(index: ProjectIndex, module: str, scope: str, name: str) -> set[str]:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi_lint.project.app_routes import display
-from fastapi_lint.project.blocking_calls import SummaryBlocking, binding_scope
+from fastapi_lint.project.blocking_calls import SummaryBlocking
 from fastapi_lint.project.index import Cls, Func, Inst, ProjectIndex
 from fastapi_lint.project.request_path import RequestPath
 from fastapi_lint.project.summary import Expr, parse
@@ -107,7 +107,7 @@ class Reach:
         if expr is None or module not in self.index.modules:
             return None
         if expr[0] == "name":
-            where = binding_scope(self.index, module, scope, expr[1])
+            where = self.index.binding_scope(module, scope, expr[1])
             if where is not None and self._is_parameter(module, where, expr[1]):
                 return None  # not evaluated: the index would record it as an object
             return self._runs(self.index.resolve_name(module, scope, expr[1]))

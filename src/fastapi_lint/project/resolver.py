@@ -289,7 +289,17 @@ class Resolver:
         info = self.modules.get(module)
         if info is None:
             return None
-        scopes = info.summary["scopes"]
+        where = self.binding_scope(module, scope, name)
+        if where is not None:
+            return self._binding(module, where, name)
+        return self._star_imported(info, name)
+
+    def binding_scope(self, module: str, scope: str, name: str) -> str | None:
+        """The scope of `module` that binds `name` as seen from `scope` (Python's scoping,
+        class bodies skipped for the code nested in them); "" for a module-level import
+        too; None when nothing binds it (a builtin, or a star import's)."""
+        summary = self.modules[module].summary
+        scopes = summary["scopes"]
         current: str | None = scope
         first = True
         while current is not None:
@@ -297,12 +307,10 @@ class Resolver:
             if entry is None:
                 break
             if (first or entry["kind"] != "class") and name in entry["names"]:
-                return self._binding(module, current, name)
+                return current
             first = False
             current = entry.get("parent") if current else None
-        if name in info.summary["imports"]:
-            return self._binding(module, "", name)
-        return self._star_imported(info, name)
+        return "" if name in summary["imports"] else None
 
     def _binding(self, module: str, scope: str, name: str) -> Value:
         memo = (module, scope, name)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix, RequiredImport
 from fastapi_lint.lazy import libcst as cst
-from fastapi_lint.pydantic_models import children, in_version_branch, is_pydantic_v1_code
+from fastapi_lint.pydantic_models import in_version_branch, is_pydantic_v1_code
 from fastapi_lint.rule import Finding, Rule
-from fastapi_lint.semantic import BindingKind, FileModel, Scope, is_false, is_true
+from fastapi_lint.semantic import BindingKind, FileModel, Scope, children, is_false, is_true
 
 VALIDATOR = frozenset({"pydantic.validator", "pydantic.class_validators.validator"})
 ROOT_VALIDATOR = frozenset({"pydantic.root_validator", "pydantic.class_validators.root_validator"})
