@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,6 +147,7 @@ class ProjectIndex(Resolver):
         self.covers_project = False
         self._by_app: dict[str, list[Row]] | None = None
         self._registering: frozenset[Path] | None = None
+        self._all_stamps: str | None = None
         self._collect()
         self.rows = self._table()
         self._rows_by_route: dict[tuple[str, str, str], list[Row]] = {}
@@ -184,13 +185,17 @@ class ProjectIndex(Resolver):
         parts = [f"covers project: {self.covers_project}", *(repr(row) for row in rows)]
         parts.extend(repr(row) for app in sorted(apps) for row in self._rows_by_app()[app])
         # A router no app serves may be included by any module (FAPI112): all of them count.
-        closure = (
-            self.modules.values()
-            if any(row.app is None for row in rows)
-            else self._imported_closure(info)
-        )
-        parts.extend(f"{m.key}:{m.stamp}" for m in sorted(closure, key=lambda m: m.key))
-        return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+        if any(row.app is None for row in rows):
+            parts.append(self._every_stamp())
+        else:
+            parts.extend(_stamps(self._imported_closure(info)))
+        return _digest(parts)
+
+    def _every_stamp(self) -> str:
+        """The stamps of every module, hashed once per run (many files may need them)."""
+        if self._all_stamps is None:
+            self._all_stamps = _digest(_stamps(self.modules.values()))
+        return self._all_stamps
 
     def _rows_by_file(self) -> dict[Path, list[Row]]:
         if self._by_file is None:
@@ -566,3 +571,11 @@ def _last_name(expr: Expr) -> str:
     if expr[0] == "attr":
         return expr[2]
     return ""
+
+
+def _stamps(modules: Iterable[ModuleInfo]) -> list[str]:
+    return [f"{m.key}:{m.stamp}" for m in sorted(modules, key=lambda m: m.key)]
+
+
+def _digest(parts: list[str]) -> str:
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
