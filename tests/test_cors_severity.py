@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.engine import Engine
-from fastapi_lint.rules.cors_wildcard_origin import CorsWildcardOrigin
+from fastapi_lint.rules.security.cors_wildcard_origin import CorsWildcardOrigin
 from fastapi_lint.semantic import ProjectModules
 
 SOURCE = textwrap.dedent(

@@ -97,8 +97,14 @@ def test_every_rule_has_a_fixture(rule):
 
 
 def test_registry_lists_every_rule_module():
+    rules_dir = Path(__file__).parents[1] / "src/fastapi_lint/rules"
     modules = {
-        p.stem for p in (Path(__file__).parents[1] / "src/fastapi_lint/rules").glob("*.py")
-    } - {"__init__"}
-    assert modules == {rule.__module__.rsplit(".", 1)[-1] for rule in ALL_RULES}
+        ".".join(p.relative_to(rules_dir).with_suffix("").parts)
+        for p in rules_dir.glob("*/*.py")
+        if p.stem != "__init__"
+    }
+    assert modules == {rule.__module__.removeprefix("fastapi_lint.rules.") for rule in ALL_RULES}
+    assert not [p.name for p in rules_dir.glob("*.py") if p.stem != "__init__"], (
+        "rules live in families"
+    )
     assert len(RULES_BY_CODE) == len(ALL_RULES)

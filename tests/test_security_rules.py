@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fastapi_lint.rule import OptionError, triggered
-from fastapi_lint.rules.hardcoded_secret import HardcodedSecret
+from fastapi_lint.rules.security.hardcoded_secret import HardcodedSecret
 
 from .conftest import project
 

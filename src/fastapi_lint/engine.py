@@ -29,7 +29,7 @@ from fastapi_lint.fixes import Fix, TextEdit, apply_fixes, text_edits
 from fastapi_lint.nesting import nested_too_deeply
 from fastapi_lint.positions import node_ranges
 from fastapi_lint.rule import Finding, Rule, triggered
-from fastapi_lint.rules.unused_noqa import UnusedNoqa
+from fastapi_lint.rules.core.unused_noqa import UnusedNoqa
 from fastapi_lint.semantic import FileModel, ProjectModules
 from fastapi_lint.suppression import Suppressions
 from fastapi_lint.timings import FIXES, MODEL, PARSE, POSITIONS, READ, SUPPRESSION, Timings

@@ -1,0 +1,1 @@
+"""Async (FAPI2xx): work that blocks the event loop, and coroutines that never run."""

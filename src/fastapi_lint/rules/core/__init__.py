@@ -1,0 +1,1 @@
+"""The linter's own findings about suppressions (FAPI0xx)."""

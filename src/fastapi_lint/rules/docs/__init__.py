@@ -1,0 +1,1 @@
+"""Documentation and OpenAPI (FAPI4xx)."""

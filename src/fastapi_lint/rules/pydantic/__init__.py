@@ -1,0 +1,1 @@
+"""Pydantic v1 idioms in v2 code (FAPI5xx)."""
