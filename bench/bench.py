@@ -47,6 +47,11 @@ from datetime import datetime, timezone
 from importlib import metadata, util
 from pathlib import Path
 
+try:
+    import resource
+except ImportError:  # not on Windows: no CPU times
+    resource = None  # type: ignore[assignment]
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 DEFAULT_CORPUS = Path(os.environ.get("FASTAPI_LINT_BENCH_CORPUS") or REPO_ROOT / ".corpus")
@@ -58,12 +63,18 @@ MAXRSS_RE = re.compile(r"Maximum resident set size \(kbytes\):\s*(\d+)")
 # The pre-commit case: a file of the typical app that imports fastapi.
 SINGLE_FILE_IN_TYPICAL = "lnbits/core/views/api.py"
 SINGLE_FILE_MIN_RUNS = 5
-CLI_FLAGS = ("--jobs", "--no-cache", "--cache-dir", "--timings", "--output-file")
+CLI_FLAGS = ("--jobs", "--no-cache", "--cache-dir", "--timings", "--output-file", "--no-screen")
+# The pre-commit case inside a project: lnbits copied with a pyproject.toml, so that the
+# project index covers the whole project (issue "Project model").
+PROJECT_IN_CORPUS = "src/lnbits-1.6.2"
 
 # The performance targets (issue "Performance"). Edit here if they change.
 TARGET_PEER_SPEEDUP = 15.0  # flake8-async and fixit wall / our cold wall: at least
 TARGET_WARM_VS_RUFF = 3.0  # our warm wall / ruff cold wall: at most
 TARGET_SINGLE_FILE_S = 0.35  # one file, interpreter start included: below
+TARGET_PROJECT_FILE_COLD_S = 2.0  # one file of a project, every cache cold: at most
+TARGET_PROJECT_FILE_WARM_S = 1.0  # the same, caches warm and that file changed: at most
+TARGET_COLD_VS_PARSE = 0.6  # the typical app, our cold / parse-only on the same cores
 TARGET_CORPUS_COLD_VS_PARSE = 0.5  # whole corpus, our cold / parse-only on the same cores
 TARGET_PEAK_MIB = 300.0  # peak memory of any of our runs: below
 
@@ -222,11 +233,14 @@ def pick_single_file(explicit: Path | None, corpus: Path, files: list[Path]) -> 
 
 
 class TreeRssSampler(threading.Thread):
-    """Sums the RSS of every process in a session, every ``interval`` seconds, via /proc.
+    """Sums the RSS, and the PSS, of every process in a session, every ``interval`` seconds,
+    via /proc.
 
-    GNU time reports the largest single process only; this catches worker pools. A sample
-    costs about 2 ms of this process's time, so the default 0.1 s interval takes ~2% of one
-    core. Returns None where /proc is not readable.
+    GNU time reports the largest single process only; this catches worker pools. RSS counts
+    the pages a forked worker shares with its parent once per process; PSS (proportional set
+    size, from ``/proc/<pid>/smaps_rollup``) divides each page among the processes that map
+    it, so the PSS sum is the memory the run really holds. A sample costs a few ms of this
+    process's time at the default 0.1 s interval. None where /proc is not readable.
     """
 
     PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -237,6 +251,7 @@ class TreeRssSampler(threading.Thread):
         self.exclude = exclude
         self.interval = interval
         self.peak_bytes: int | None = None
+        self.peak_pss_bytes: int | None = None
         self._stop_event = threading.Event()
 
     @staticmethod
@@ -244,7 +259,7 @@ class TreeRssSampler(threading.Thread):
         return Path("/proc/self/stat").is_file()
 
     def sample(self) -> None:
-        total = 0
+        total = pss = 0
         try:
             entries = list(os.scandir("/proc"))
         except OSError:
@@ -265,8 +280,22 @@ class TreeRssSampler(threading.Thread):
                 total += int(rest[21]) * self.PAGE
             except (IndexError, ValueError):
                 continue
+            pss += self._pss(entry.name)
         if total and (self.peak_bytes is None or total > self.peak_bytes):
             self.peak_bytes = total
+        if pss and (self.peak_pss_bytes is None or pss > self.peak_pss_bytes):
+            self.peak_pss_bytes = pss
+
+    @staticmethod
+    def _pss(pid: str) -> int:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        return int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        return 0
 
     def run(self) -> None:
         self.sample()
@@ -286,6 +315,8 @@ class Run:
     stderr: str
     maxrss_kib: int | None
     tree_rss_bytes: int | None
+    tree_pss_bytes: int | None = None
+    cpu_seconds: float | None = None  # user + system of the run and the children it waited for
 
 
 @dataclass
@@ -299,6 +330,8 @@ class Result:
     runs: list[float] = field(default_factory=list)
     peak_rss_mib: float | None = None  # largest single process (GNU time -v)
     tree_rss_mib: float | None = None  # sampled sum over the process tree
+    tree_pss_mib: float | None = None  # the same, proportional set size (shared pages split)
+    cpu_seconds: float | None = None  # the least CPU time (user + system) of the runs
     version: str | None = None
     note: str | None = None
     load_after: float | None = None  # 1-minute load average when the step ended
@@ -333,6 +366,7 @@ def run_once(
         rss_file = cwd / "time-v.txt"
         rss_file.unlink(missing_ok=True)
         full = [str(GNU_TIME), "-v", "-o", str(rss_file), *cmd]
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
     t0 = time.perf_counter()
     # Own session, so that a timeout can kill the whole group (flake8 and fixit fork
     # workers) and so that the RSS sampler can find every process of the run.
@@ -366,6 +400,10 @@ def run_once(
         if sampler is not None:
             sampler.stop()
     seconds = time.perf_counter() - t0
+    cpu = None
+    if usage_before is not None:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
     maxrss = None
     if rss_file is not None and returncode is not None and rss_file.exists():
         match = MAXRSS_RE.search(rss_file.read_text(errors="replace"))
@@ -377,6 +415,8 @@ def run_once(
         stderr=(err or b"").decode(errors="replace"),
         maxrss_kib=maxrss,
         tree_rss_bytes=sampler.peak_bytes if sampler is not None else None,
+        tree_pss_bytes=sampler.peak_pss_bytes if sampler is not None else None,
+        cpu_seconds=cpu,
     )
 
 
@@ -401,11 +441,14 @@ class Bencher:
         stdin: bytes | None = None,
         timeout: float | None = None,
         keep_stdout: bool = False,
+        cwd: Path | None = None,
     ) -> Run | None:
         """Run the step up to ``repeat`` times and fill in ``result``; return the last run.
 
-        ``make_cmd(i)`` gives the command of run ``i`` (for a fresh cache dir per run);
-        by default every run uses ``result.cmd``. A failed or timed-out run ends the step.
+        ``make_cmd(i)`` gives the command of run ``i`` (for a fresh cache dir per run, or to
+        prepare the run: untimed); by default every run uses ``result.cmd``. ``cwd``: the
+        working directory (default: the scratch dir). A failed or timed-out run ends the
+        step.
         """
         run = None
         for i in range(repeat):
@@ -413,7 +456,7 @@ class Bencher:
             log(f"  {result.tool}: run {i + 1}/{repeat}")
             run = run_once(
                 cmd,
-                self.cwd,
+                cwd or self.cwd,
                 stdin=stdin,
                 timeout=timeout,
                 measure_rss=self.measure_rss,
@@ -433,12 +476,18 @@ class Bencher:
                 log(f"  {result.tool}: {result.note}")
                 return run
             result.runs.append(round(run.seconds, 4))
+            if run.cpu_seconds is not None:
+                cpu = round(run.cpu_seconds, 3)
+                result.cpu_seconds = min(result.cpu_seconds or cpu, cpu)
             if run.maxrss_kib is not None:
                 rss = round(run.maxrss_kib / 1024, 1)
                 result.peak_rss_mib = max(result.peak_rss_mib or 0.0, rss)
             if run.tree_rss_bytes is not None:
                 tree = round(run.tree_rss_bytes / 2**20, 1)
                 result.tree_rss_mib = max(result.tree_rss_mib or 0.0, tree)
+            if run.tree_pss_bytes is not None:
+                pss = round(run.tree_pss_bytes / 2**20, 1)
+                result.tree_pss_mib = max(result.tree_pss_mib or 0.0, pss)
         result.status = "ok"
         result.seconds = min(result.runs)
         return run
@@ -642,9 +691,17 @@ class Ours:
     def has_cache_dir(self) -> bool:
         return self.flags["--cache-dir"]
 
-    def cmd(self, paths: list[str], *, cache_dir: Path | None, jobs: int | None = None) -> list:
-        """``cache_dir`` None means cold without a dir: ``--no-cache`` if the CLI has it."""
-        cmd = [*self.base, "check", "--exit-zero", "--quiet"]
+    def cmd(
+        self,
+        paths: list[str],
+        *,
+        cache_dir: Path | None,
+        jobs: int | None = None,
+        extra: tuple[str, ...] = (),
+    ) -> list:
+        """``cache_dir`` None means cold without a dir: ``--no-cache`` if the CLI has it.
+        ``extra``: more options (``--no-screen``)."""
+        cmd = [*self.base, "check", "--exit-zero", "--quiet", *extra]
         if jobs is not None and self.flags["--jobs"]:
             cmd += ["--jobs", str(jobs)]
         if cache_dir is not None and self.has_cache_dir:
@@ -728,6 +785,79 @@ def bench_ours(
     return results
 
 
+def bench_cold_variant(
+    bencher: Bencher,
+    ours: Ours,
+    paths: list[str],
+    repeat: int,
+    *,
+    key: str,
+    tool: str,
+    extra: tuple[str, ...] = (),
+    version: str | None = None,
+) -> Result:
+    """One more cold step (a fresh cache dir per run), with `extra` options or another
+    fastapi-lint command (`ours`)."""
+    result = Result(
+        key=key,
+        tool=tool,
+        cmd=ours.cmd(paths, cache_dir=Path("<fresh-dir>"), extra=extra),
+        cores="default",
+        version=version,
+    )
+
+    def cold_cmd(i: int) -> list[str]:
+        return ours.cmd(paths, cache_dir=ours.fresh_cache_dir(f"{key}{i}"), extra=extra)
+
+    bencher.bench(result, repeat, make_cmd=cold_cmd)
+    result.note = result.note or ours.cold_how()
+    return result
+
+
+def bench_project_file(
+    bencher: Bencher, ours: Ours, source: Path, relative: str, repeat: int
+) -> list[Result]:
+    """The pre-commit case in a project: `source` copied into the scratch dir with a
+    pyproject.toml (so the project index covers the whole project), then `check FILE` run
+    from there: cold (every cache empty), and warm with that file changed (after a run of
+    the whole project filled the caches, each run first appends a comment to the file)."""
+    project = bencher.cwd / "project"
+    shutil.rmtree(project, ignore_errors=True)
+    shutil.copytree(source, project)
+    (project / "pyproject.toml").write_text(f'[project]\nname = "{source.name}"\n')
+    changed = project / relative
+    cold_result = Result(
+        key="project_cold",
+        tool="one file of a project, cold",
+        cmd=ours.cmd([relative], cache_dir=Path("<fresh-dir>")),
+        cores="default",
+    )
+
+    def cold_cmd(i: int) -> list[str]:
+        return ours.cmd([relative], cache_dir=ours.fresh_cache_dir(f"project-cold{i}"))
+
+    bencher.bench(cold_result, repeat, make_cmd=cold_cmd, cwd=project)
+    cold_result.note = f"{source.name} + pyproject.toml, FILE = {relative}; every cache empty"
+
+    warm_dir = ours.fresh_cache_dir("project-warm")
+    run_once(ours.cmd(["."], cache_dir=warm_dir), project)  # fills the caches (untimed)
+    warm_result = Result(
+        key="project_warm",
+        tool="one file of a project, warm, file changed",
+        cmd=ours.cmd([relative], cache_dir=Path("<warm-dir>")),
+        cores="default",
+    )
+
+    def warm_cmd(i: int) -> list[str]:
+        with changed.open("a", encoding="utf-8") as out:  # untimed: the edit before the run
+            out.write(f"\n# bench edit {i}\n")
+        return ours.cmd([relative], cache_dir=warm_dir)
+
+    bencher.bench(warm_result, repeat, make_cmd=warm_cmd, cwd=project)
+    warm_result.note = "caches filled by `check .`; the file changed before each run"
+    return [cold_result, warm_result]
+
+
 # --------------------------------------------------------------------------------------------
 # Ratios against the targets
 
@@ -760,17 +890,29 @@ def compute_ratios(by_key: dict[str, Result], target_kind: str, timeout: float) 
     for den, label in ((par, f"same cores ({cores})"), (ser, "1 core")):
         value = seconds_ratio(cold, den)
         name = f"cold / parse-only, {label}"
-        if whole and den is par:
-            name = f"whole-corpus {name}"
-            target = f"<= {TARGET_CORPUS_COLD_VS_PARSE:g}x"
-            verdict = (
-                "n/a"
-                if value is None
-                else ("PASS" if value <= TARGET_CORPUS_COLD_VS_PARSE else "FAIL")
-            )
+        limit = None
+        if den is par and whole:
+            name, limit = f"whole-corpus {name}", TARGET_CORPUS_COLD_VS_PARSE
+        elif den is par and target_kind == "typical":
+            limit = TARGET_COLD_VS_PARSE
+        if limit is not None:
+            target = f"<= {limit:g}x"
+            verdict = "n/a" if value is None else ("PASS" if value <= limit else "FAIL")
         else:
             target, verdict = "-", "info" if value is not None else "n/a"
         ratios.append(Ratio(name, value, f"{value:.2f}x" if value else "-", target, verdict))
+    # The same in CPU time (user + system, all processes): what a loaded machine blurs less.
+    if cold is not None and par is not None and cold.cpu_seconds and par.cpu_seconds:
+        value = cold.cpu_seconds / par.cpu_seconds
+        name = "cold / parse-only, CPU time (all processes)"
+        ratios.append(Ratio(name, value, f"{value:.2f}x", "-", "info"))
+    # The parse screen, and another fastapi-lint (`--baseline-cmd`), on the same cores.
+    for key, label in (("ours_cold_noscreen", "--no-screen"), ("baseline_cold", "baseline")):
+        value = seconds_ratio(by_key.get(key), par)
+        if by_key.get(key) is not None:
+            name = f"cold {label} / parse-only, same cores ({cores})"
+            shown = f"{value:.2f}x" if value else "-"
+            ratios.append(Ratio(name, value, shown, "-", "info" if value else "n/a"))
     if not whole:
         ratios.append(
             Ratio(
@@ -838,12 +980,33 @@ def compute_ratios(by_key: dict[str, Result], target_kind: str, timeout: float) 
             )
         )
 
+    # One file of a project (lnbits with a pyproject.toml): the issue "Project model".
+    for key, label, limit in (
+        ("project_cold", "cold", TARGET_PROJECT_FILE_COLD_S),
+        ("project_warm", "warm, that file changed", TARGET_PROJECT_FILE_WARM_S),
+    ):
+        r = by_key.get(key)
+        value = r.seconds if r is not None and r.ok else None
+        ratios.append(
+            Ratio(
+                f"one file of a project, {label}",
+                value,
+                f"{value:.3f} s" if value is not None else "-",
+                f"<= {limit:g} s",
+                "n/a" if value is None else ("PASS" if value <= limit else "FAIL"),
+                "" if value is not None else (r.note or "" if r else "not run"),
+            )
+        )
+
     # Peak memory over all our runs: the largest single process (max RSS, GNU time), and the
-    # sum over all processes of a run (worker pools included; sampled).
-    ours_runs = [r for k, r in by_key.items() if k.startswith(("ours_", "single_")) and r.ok]
+    # sum over all processes of a run (worker pools included; sampled), as RSS and as PSS.
+    ours_runs = [
+        r for k, r in by_key.items() if k.startswith(("ours_", "single_", "project_")) and r.ok
+    ]
     for attr, label, how in (
         ("peak_rss_mib", "largest process (max RSS)", "GNU time -v"),
         ("tree_rss_mib", "all processes of a run", "sum of RSS over the process tree, sampled"),
+        ("tree_pss_mib", "all processes of a run (PSS)", "sum of PSS over the process tree"),
     ):
         peaks = [(getattr(r, attr), r.tool) for r in ours_runs if getattr(r, attr) is not None]
         name = f"peak memory, {label}"
@@ -917,7 +1080,7 @@ def print_report(report: dict, results: list[Result], ratios: list[Ratio]) -> No
     )
     print()
     header = ("step", "cores", "wall s", "x parse1", f"x parse{par.cores if par else ''}")
-    rows = [(*header, "max RSS", "tree RSS", "version / note")]
+    rows = [(*header, "CPU s", "max RSS", "tree RSS", "tree PSS", "version / note")]
     for r in results:
 
         def ratio(den: Result | None, r: Result = r) -> str:
@@ -936,12 +1099,14 @@ def print_report(report: dict, results: list[Result], ratios: list[Ratio]) -> No
                 fmt_seconds(r, timeout),
                 ratio(ser),
                 ratio(par),
+                f"{r.cpu_seconds:.2f}" if r.cpu_seconds is not None else "-",
                 fmt_mib(r.peak_rss_mib),
                 fmt_mib(r.tree_rss_mib),
+                fmt_mib(r.tree_pss_mib),
                 extra,
             )
         )
-    for line in render_table(rows, right={1, 2, 3, 4, 5, 6}):
+    for line in render_table(rows, right={1, 2, 3, 4, 5, 6, 7, 8}):
         print(line)
     print()
     print("targets")
@@ -1060,6 +1225,19 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--baseline-cmd",
+        metavar="CMD",
+        help=(
+            "another fastapi-lint command, timed cold beside ours in the same run (before and "
+            "after figures), e.g. 'env PYTHONPATH=/old/src python -m fastapi_lint'"
+        ),
+    )
+    parser.add_argument(
+        "--no-git",
+        action="store_true",
+        help="do not run git to describe the tree (leaves the repository alone)",
+    )
+    parser.add_argument(
         "--json", action="store_true", help="print the results as JSON instead of a table"
     )
     parser.add_argument(
@@ -1094,7 +1272,7 @@ def main(argv: list[str] | None = None) -> int:
     if single is not None and not single.is_file():
         sys.exit(f"error: --single-file {single} is not a file")
     before = snapshot(target)
-    tree = git_state()
+    tree = {} if args.no_git else git_state()
     loadavg_before = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
     measure_rss = have_gnu_time()
@@ -1176,6 +1354,32 @@ def main(argv: list[str] | None = None) -> int:
         version=ours_version,
         with_serial=True,
     )
+    if flags["--no-screen"]:
+        results.append(
+            bench_cold_variant(
+                bencher,
+                ours,
+                [str(target)],
+                args.repeat,
+                key="ours_cold_noscreen",
+                tool="fastapi-lint check cold --no-screen",
+                extra=("--no-screen",),
+            )
+        )
+    if args.baseline_cmd:
+        base = shlex.split(args.baseline_cmd)
+        base_flags, _ = detect_cli_flags(base)
+        results.append(
+            bench_cold_variant(
+                bencher,
+                Ours(base, base_flags, scratch),
+                [str(target)],
+                args.repeat,
+                key="baseline_cold",
+                tool="baseline cold",
+                version=args.baseline_cmd,
+            )
+        )
 
     if flags["--timings"]:
         log("  fastapi-lint --timings: one extra cold run")
@@ -1253,6 +1457,13 @@ def main(argv: list[str] | None = None) -> int:
             with_serial=False,
         ):
             results.append(r)
+    project_source = corpus / PROJECT_IN_CORPUS
+    if target_kind == "typical" and (project_source / SINGLE_FILE_IN_TYPICAL).is_file():
+        results += bench_project_file(
+            bencher, ours, project_source, SINGLE_FILE_IN_TYPICAL, single_repeat
+        )
+    elif target_kind == "typical":
+        notes.append(f"{project_source} not found: the one-file-of-a-project case is skipped")
 
     after = snapshot(target)
     if after != before:
@@ -1263,7 +1474,7 @@ def main(argv: list[str] | None = None) -> int:
             f"WARNING: the target changed during the run ({len(changed)} paths, e.g."
             f" {', '.join(changed[:3])}): some tool wrote into it"
         )
-    tree_after = git_state()
+    tree_after = {} if args.no_git else git_state()
     if tree_after.get("head") != tree.get("head") or (
         tree_after.get("uncommitted") != tree.get("uncommitted")
     ):

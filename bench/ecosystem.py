@@ -19,7 +19,10 @@ Modes (they combine; see ``--help`` and bench/README.md):
 
 It uses only the standard library and never imports fastapi_lint: the linter runs as a
 subprocess (``--linter``, ``--src``), from an empty scratch directory, so that no
-configuration file or ``.gitignore`` of the repo changes what it reports.
+configuration file or ``.gitignore`` of the repo changes what it reports. fetch.sh keeps only
+the ``.py`` files of each package, so the scratch directory gets a ``requirements.txt`` with
+the package's own pydantic and fastapi requirements (``Requires-Dist`` in the archive's
+metadata): the Pydantic rules then see the version the project declares, as in its checkout.
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ import shlex
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import tempfile
 import time
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -117,7 +122,7 @@ def corpus_projects(corpus: Path, only: list[str] | None) -> list[Project]:
     if not src.is_dir():
         raise EcosystemError(f"no corpus at {corpus} (no src/ directory); fetch it first: {fetch}")
     projects, incomplete = [], []
-    for d in sorted(p for p in src.iterdir() if p.is_dir()):
+    for d in sorted(p for p in src.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if not (d / ".done").is_file():
             incomplete.append(d.name)
             continue
@@ -139,6 +144,46 @@ def corpus_projects(corpus: Path, only: list[str] | None) -> list[Project]:
         wanted = {known[n].name for n in only}
         projects = [p for p in projects if p.name in wanted]
     return projects
+
+
+# The requirements that decide what the linter reports (the Pydantic version).
+DECLARED_REQUIREMENTS = ("pydantic", "fastapi")
+_REQUIRES_DIST = re.compile(r"^Requires-Dist:\s*([A-Za-z0-9._-]+)\s*(\(?[^;]*?\)?)\s*(?:;.*)?$")
+
+
+def declared_requirements(corpus: Path, project: Project) -> list[str]:
+    """The package's own requirements on pydantic and fastapi, from the metadata of the
+    archive fetch.sh downloaded (``CORPUS/dl/``); [] when there is none."""
+    stem = f"{project.name}-{project.version}".replace("-", "_").lower()
+    for archive in sorted((corpus / "dl").glob("*")):
+        if archive.name.replace("-", "_").lower().startswith(stem):
+            return _requirements(_metadata(archive))
+    return []
+
+
+def _metadata(archive: Path) -> str:
+    try:
+        if archive.name.endswith(".tar.gz"):
+            with tarfile.open(archive) as tar:
+                member = next(
+                    m for m in tar if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")
+                )
+                handle = tar.extractfile(member)
+                return handle.read().decode("utf-8", "replace") if handle else ""
+        with zipfile.ZipFile(archive) as wheel:
+            name = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+            return wheel.read(name).decode("utf-8", "replace")
+    except (OSError, StopIteration, tarfile.TarError, zipfile.BadZipFile):
+        return ""
+
+
+def _requirements(metadata: str) -> list[str]:
+    wanted = []
+    for line in metadata.splitlines():
+        match = _REQUIRES_DIST.match(line.strip())
+        if match and ";" not in line and match[1].lower() in DECLARED_REQUIREMENTS:
+            wanted.append(match[1] + match[2].strip("() "))
+    return wanted
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,10 +312,23 @@ def relative_path(filename: str, project_dir: Path, cwd: Path) -> str:
         return Path(os.path.relpath(path.resolve(), project_dir)).as_posix()
 
 
-def lint_project(linter: Linter, project: Project, options: list[str], cwd: Path) -> list[Finding]:
+def lint_project(
+    linter: Linter, project: Project, options: list[str], cwd: Path, corpus: Path
+) -> list[Finding]:
+    """Lint one project from its own directory under the scratch `cwd`, holding the
+    requirements the package declares (see `declared_requirements`)."""
+    cwd = cwd / project.name
+    cwd.mkdir(exist_ok=True)
+    requirements = declared_requirements(corpus, project)
+    (cwd / "requirements.txt").write_text("".join(f"{line}\n" for line in requirements))
+    # A configuration file makes this directory the project root, where the linter reads
+    # the requirements; the package is its source root, so modules keep their names.
+    (cwd / "fastapi-lint.toml").write_text(f"src = [{json.dumps(str(project.dir))}]\n")
     args = [
         "check",
         str(project.dir),
+        "--config",
+        str(cwd / "fastapi-lint.toml"),
         "--output-format",
         "json",
         "--no-cache",
@@ -303,7 +361,9 @@ def lint_project(linter: Linter, project: Project, options: list[str], cwd: Path
     ]
 
 
-def lint_corpus(linter: Linter, projects: list[Project], select: str | None, preview: bool) -> dict:
+def lint_corpus(
+    linter: Linter, projects: list[Project], select: str | None, preview: bool, corpus: Path
+) -> dict:
     """Run the linter on every project and return the snapshot."""
     options: list[str] = []
     if select is not None:
@@ -322,7 +382,7 @@ def lint_corpus(linter: Linter, projects: list[Project], select: str | None, pre
         start = time.perf_counter()
         for project in projects:
             t0 = time.perf_counter()
-            found = lint_project(linter, project, options, cwd)
+            found = lint_project(linter, project, options, cwd, corpus)
             findings[project.name] = found
             log(
                 f"  {project.name} {project.version}: {len(found)} findings "
@@ -1052,7 +1112,7 @@ def run(args: argparse.Namespace) -> int:
     elif write_mode or args.compare:
         projects = corpus_projects(corpus, args.project)
         linter = Linter(args.linter, args.src, args.jobs)
-        current = lint_corpus(linter, projects, args.select, args.preview)
+        current = lint_corpus(linter, projects, args.select, args.preview, corpus)
     names = None if not args.project else sorted(current_names(current, args.project))
 
     if write_mode or (args.compare and args.update):

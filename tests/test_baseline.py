@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -136,6 +138,68 @@ def test_an_edited_line_is_new_and_its_old_entry_stale(run_cli):
     assert run.stderr == f"2 findings baselined, 1 stale baseline entry ({BASELINE}).\n"
 
 
+def test_a_comment_added_to_a_baselined_line_keeps_it_baselined(run_cli):
+    write("a.py", SOURCE)
+    record(run_cli, "a.py")
+    commented = SOURCE.replace('@app.get("/slow")', '@app.get("/slow")  # noqa: E501').replace(
+        "    time.sleep(1)\n", "    time.sleep(1)  # TODO: await a thread\n"
+    )
+    write("a.py", commented)
+    run = check(run_cli, "a.py")
+    assert (run.exit_code, run.diagnostics) == (0, [])
+    assert run.stderr == f"3 findings baselined, 0 stale baseline entries ({BASELINE}).\n"
+    # A `#` inside a string is code, not a comment: that line is edited.
+    write("a.py", SOURCE.replace('@app.get("/slow")', '@app.get("/slow#top")'))
+    assert rows(check(run_cli, "a.py")) == [("a.py", 8, "FAPI101")]
+
+
+def _version_1_baseline(source: str) -> dict:
+    """The baseline fastapi-lint wrote before fingerprints left comments out (version 1): its
+    line hash is of the whole line, comment included, without whitespace."""
+
+    def digest(text: str, length: int) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+    lines = source.splitlines()
+    found = [("FAPI101", 8), ("FAPI201", 11), ("FAPI201", 12)]  # rows of SOURCE's findings
+    entries, seen = [], Counter()
+    for code, row in found:
+        line_hash = digest("".join(lines[row - 1].split()), 16)
+        occurrence = seen[(code, line_hash)]
+        seen[(code, line_hash)] += 1
+        fingerprint = digest("\0".join(("a.py", code, line_hash, str(occurrence))), 32)
+        entries.append(
+            {
+                "path": "a.py",
+                "code": code,
+                "lineHash": line_hash,
+                "occurrence": occurrence,
+                "fingerprint": fingerprint,
+                "message": "recorded by an older fastapi-lint",
+            }
+        )
+    return {"version": 1, "tool": "fastapi-lint", "entries": entries}
+
+
+def test_a_version_1_baseline_keeps_matching(run_cli):
+    # Recorded from lines that had comments: version 1 hashed them, so they must be matched
+    # with version 1 fingerprints, not the current ones.
+    commented = SOURCE.replace("    time.sleep(1)\n", "    time.sleep(1)  # blocking, see #12\n")
+    write("a.py", commented)
+    write(BASELINE, json.dumps(_version_1_baseline(commented)))
+    run = check(run_cli, "a.py")
+    assert (run.exit_code, run.diagnostics) == (0, [])
+    assert run.stderr == f"3 findings baselined, 0 stale baseline entries ({BASELINE}).\n"
+    # Its lines keep version 1's rule: an edited comment makes the finding new. Rewriting the
+    # baseline moves it to the current version.
+    write("a.py", commented.replace("see #12", "see #13"))
+    assert [code for _, _, code in rows(check(run_cli, "a.py"))] == ["FAPI201", "FAPI201"]
+    record(run_cli, "a.py")
+    assert json.loads(Path(BASELINE).read_text())["version"] == VERSION == 2
+    write("a.py", commented)
+    assert check(run_cli, "a.py").diagnostics == []
+
+
 def test_fixed_findings_leave_stale_entries(run_cli):
     write("a.py", SOURCE)
     record(run_cli, "a.py")
@@ -261,7 +325,8 @@ def test_quiet_hides_the_note(run_cli):
         (None, "cannot read baseline baseline.json: No such file or directory"),
         ("{not json", "baseline baseline.json is not valid JSON: "),
         ("[]", "baseline baseline.json has no `entries` list"),
-        ('{"version": 2, "entries": []}', "baseline baseline.json has version 2, "),
+        ('{"version": 3, "entries": []}', "baseline baseline.json has version 3, "),
+        ('{"version": true, "entries": []}', "baseline baseline.json has version True, "),
         ('{"entries": []}', "baseline baseline.json has version None, "),
         ('{"version": 1, "entries": [1]}', "baseline baseline.json: entry 1 is not an object"),
         (
@@ -269,7 +334,16 @@ def test_quiet_hides_the_note(run_cli):
             "baseline baseline.json: entry 1 has no valid `lineHash`",
         ),
     ],
-    ids=["missing", "not-json", "not-an-object", "version", "no-version", "entry", "field"],
+    ids=[
+        "missing",
+        "not-json",
+        "not-an-object",
+        "version",
+        "boolean-version",
+        "no-version",
+        "entry",
+        "field",
+    ],
 )
 def test_a_missing_or_corrupt_baseline_is_a_one_line_error(run_cli, content, error):
     write("a.py", SOURCE)

@@ -47,7 +47,7 @@ def _messages(run_cli, tmp_path, source=SOURCE, *options):
     path = tmp_path / "app.py"
     path.write_text(source)
     config = tmp_path / "fastapi-lint.toml"
-    config.write_text('[rules.FAPI201]\nscope = "all"\n')
+    config.write_text('[rules.FAPI201]\nscope = "all"\nfile-io = true\n')
     args = ("--select", "FAPI201", "--config", str(config), "--output-format", "json")
     result = run_cli("check", *args, *options, str(path))
     assert result.exit_code == 1, result.stderr

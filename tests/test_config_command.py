@@ -95,7 +95,9 @@ def test_values_from_pyproject_name_the_file(run_cli, project: Path) -> None:
     assert f'ignore = ["FAPI401"]  # {path}' in lines
     assert "extend-select = []  # default" in lines
     # FAPI1 selects the rules of that family; the preview ones stay off (preview is).
-    enabled = '["FAPI101", "FAPI102", "FAPI103", "FAPI104", "FAPI105", "FAPI111", "FAPI112"]'
+    enabled = (
+        '["FAPI101", "FAPI102", "FAPI103", "FAPI104", "FAPI105", "FAPI111", "FAPI112", "FAPI402"]'
+    )
     assert f"enabled-rules = {enabled}  # default, {path}" in lines
     assert f"exclude = {json.dumps(list(DEFAULT_EXCLUDES))}  # default" in lines
     assert f'extend-exclude = ["migrations"]  # {path}' in lines
@@ -128,7 +130,7 @@ def test_command_line_overrides_show_command_line(run_cli, project: Path) -> Non
     assert f'ignore = ["FAPI401", "FAPI105"]  # {path}, command line' in lines
     assert (
         'enabled-rules = ["FAPI101", "FAPI102", "FAPI103", "FAPI104", "FAPI111", "FAPI112", '
-        '"FAPI201"]  # default, command line'
+        '"FAPI201", "FAPI202"]  # default, command line'
     ) in lines
     assert "fix = false  # command line" in lines
     assert "force-exclude = true  # command line" in lines
@@ -163,6 +165,7 @@ def test_json_output(run_cli, project: Path) -> None:
         "src",
         "router-classes",
         "pydantic-version",
+        "max-file-size",
     ]
     assert all(set(entry) == {"value", "source"} for entry in settings.values())
     assert data["config-file"] == {"value": path, "source": DEFAULT_SOURCE}
@@ -179,6 +182,8 @@ def test_json_output(run_cli, project: Path) -> None:
             "FAPI111",
             "FAPI112",
             "FAPI201",
+            "FAPI202",
+            "FAPI402",
         ],
         "source": f"default, {path}, {CLI_SOURCE}",
     }
@@ -190,6 +195,7 @@ def test_json_output(run_cli, project: Path) -> None:
         "enabled": {"value": True, "source": CLI_SOURCE},
         "options": {
             "scope": {"value": "request", "source": DEFAULT_SOURCE},
+            "file-io": {"value": False, "source": DEFAULT_SOURCE},
             "extend-blocking-calls": {"value": [], "source": DEFAULT_SOURCE},
         },
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -602,6 +603,97 @@ def test_gitlab_fingerprints_are_unique_and_stable(run_cli, project):
     assert [a == b for a, b in zip(first, edited, strict=True)] == [
         True, False, True, True, True, True
     ]  # fmt: skip
+
+
+def test_gitlab_and_sarif_fingerprints_ignore_comments(run_cli, project):
+    def fingerprints() -> tuple[list[str], list[str]]:
+        gitlab = json.loads(_check(run_cli, project, "--output-format", "gitlab").stdout)
+        sarif = json.loads(_check(run_cli, project, "--output-format", "sarif").stdout)
+        results = sarif["runs"][0]["results"]
+        return (
+            [issue["fingerprint"] for issue in gitlab],
+            [r["partialFingerprints"]["primaryLocationLineHash"] for r in results],
+        )
+
+    first = fingerprints()
+    main = project / "app" / "main.py"
+    main.write_text(main.read_text().replace("time.sleep(1)", "time.sleep(1)  # TODO: thread"))
+    assert fingerprints() == first
+
+
+# --- paths relative to the repository root (monorepos) --------------------------------------
+
+
+@pytest.fixture
+def monorepo(tmp_path_factory: pytest.TempPathFactory, project: Path) -> Path:
+    """The project in `backend/` of a repository: `repo/.git`, `repo/backend/pyproject.toml`."""
+    repo = tmp_path_factory.mktemp("repo")
+    (repo / ".git").mkdir()
+    shutil.copytree(project, repo / "backend")
+    return repo
+
+
+def _paths(run_cli, root: Path, output_format: str) -> list[str]:
+    text = _check(run_cli, root, "--output-format", output_format).stdout
+    if output_format == "github":
+        return [line.split("file=")[1].split(",")[0] for line in text.splitlines()]
+    if output_format == "gitlab":
+        return [issue["location"]["path"] for issue in json.loads(text)]
+    if output_format == "junit":
+        return [case.get("file") for case in ET.fromstring(text).iter("testcase")]
+    results = json.loads(text)["runs"][0]["results"]
+    return [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
+
+
+@pytest.mark.parametrize("output_format", ["sarif", "github", "gitlab", "junit"])
+def test_ci_paths_are_relative_to_the_repository_root(run_cli, project, monorepo, output_format):
+    expected = [path for path, *_ in EXPECTED]
+    assert _paths(run_cli, project, output_format) == expected  # no repository: the project
+    assert _paths(run_cli, monorepo / "backend", output_format) == [
+        f"backend/{path}" for path in expected
+    ]
+
+
+def test_a_git_file_marks_the_repository_root_too(run_cli, project, monorepo):
+    # A worktree or a submodule has a `.git` file, not a directory.
+    (monorepo / ".git").rmdir()
+    (monorepo / ".git").write_text("gitdir: /elsewhere/.git/worktrees/repo\n")
+    assert _paths(run_cli, monorepo / "backend", "gitlab")[0] == "backend/app/main.py"
+
+
+def test_sarif_of_a_monorepo(run_cli, project, monorepo):
+    def log(root: Path) -> dict:
+        return json.loads(_check(run_cli, root, "--output-format", "sarif").stdout)
+
+    alone, inside = log(project), log(monorepo / "backend")
+    assert _validate(inside) == []
+    run = inside["runs"][0]
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == monorepo.as_uri() + "/"
+    assert {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"]
+        for r in run["results"]
+    } == {"%SRCROOT%"}
+
+    def prints(sarif: dict) -> list[str]:
+        return [
+            r["partialFingerprints"]["primaryLocationLineHash"] for r in sarif["runs"][0]["results"]
+        ]
+
+    # Where the project lies in the repository is no part of a finding's identity.
+    assert prints(inside) == prints(alone)
+
+
+def test_gitlab_fingerprints_do_not_depend_on_the_repository(run_cli, project, monorepo):
+    def prints(root: Path) -> list[str]:
+        text = _check(run_cli, root, "--output-format", "gitlab").stdout
+        return [issue["fingerprint"] for issue in json.loads(text)]
+
+    assert prints(monorepo / "backend") == prints(project)
+
+
+def test_human_formats_keep_paths_relative_to_the_working_directory(run_cli, project, monorepo):
+    run = _check(run_cli, monorepo / "backend", "--output-format", "concise")
+    assert run.stdout.startswith("app/main.py:8:1: FAPI102")
 
 
 # --- junit ----------------------------------------------------------------------------------

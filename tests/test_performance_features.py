@@ -111,8 +111,9 @@ def test_the_run_really_goes_parallel(tmp_path):
     settings = load_settings(None, cwd=tmp_path)
     assert lint_paths([tmp_path], settings, jobs=2).workers == 2
     assert lint_paths([tmp_path], settings, jobs=1).workers == 1
-    # A handful of files is checked in this process, whatever --jobs says.
-    assert lint_paths([tmp_path / "routes"], settings, jobs=2).workers == 1
+    # A handful of files is checked in this process, whatever --jobs says (the screen off:
+    # no default rule can report in them).
+    assert lint_paths([tmp_path / "routes"], settings, jobs=2, screen=False).workers == 1
 
 
 @pytest.mark.parametrize("flags", [["--fix"], ["--fix", "--unsafe-fixes"], ["--diff"]])
@@ -449,3 +450,60 @@ def test_timings_add_up_the_workers(run_cli, tmp_path):
     assert "checked in 2 worker processes" in header
     parse = next(line for line in run.stderr.splitlines() if line.split()[0] == "parse")
     assert float(parse.split()[1]) > 0
+
+
+# --- the project index before the workers fork ---------------------------------------------
+
+
+def _modules(root: Path, count: int) -> list[Path]:
+    """A project of `count` modules: one app, routers that import helpers, helpers."""
+    files = {"pyproject.toml": "[tool.fastapi-lint]\n", "app/__init__.py": ""}
+    files["app/main.py"] = "from fastapi import FastAPI\nfrom app import r0\napp = FastAPI()\n"
+    files["app/main.py"] += "app.include_router(r0.router, prefix='/v1')\n"
+    for n in range(count):
+        files[f"app/h{n}.py"] = f"import time\ndef helper{n}():\n    time.sleep(1)\n"
+        files[f"app/r{n}.py"] = (
+            f"from fastapi import APIRouter\nfrom app.h{n} import helper{n}\n"
+            f"router = APIRouter()\n@router.get('/{n}')\nasync def get{n}():\n"
+            f"    helper{n}()\n"
+        )
+    project(root, files)
+    return sorted(root.rglob("*.py"))
+
+
+def test_every_module_is_summarised_up_front_in_parallel_and_as_a_serial_build(tmp_path):
+    from fastapi_lint.project.build import build_index
+
+    files = _modules(tmp_path, 24)
+    parallel = build_index(files, tmp_path, jobs=2)
+    serial = build_index(files, tmp_path)
+    assert all(parallel.store.facts(path) is not None for path in files)
+    assert parallel.rows == serial.rows
+    assert [parallel.file_digest(p) for p in files] == [serial.file_digest(p) for p in files]
+    assert all(
+        parallel.modules[key].summary == serial.modules[key].summary for key in serial.modules
+    )
+
+
+def test_the_summary_store_reads_back_what_it_wrote(tmp_path):
+    from fastapi_lint.project.build import build_index
+
+    files = _modules(tmp_path / "project", 20)
+    cache = tmp_path / "cache"
+    first = build_index(files, tmp_path / "project", cache_dir=cache, jobs=2)
+    first.save()
+    again = build_index(files, tmp_path / "project", cache_dir=cache, jobs=2)
+    assert again.store.reused == len(files)
+    assert again.rows == first.rows
+    assert all(again.store.facts(path) == first.store.facts(path) for path in files)
+    assert all(again.modules[k].summary == first.modules[k].summary for k in first.modules)
+
+
+def test_the_screen_answers_files_and_changes_no_output(run_cli, tmp_path):
+    _modules(tmp_path, 12)
+    (tmp_path / "app/models.py").write_text("from fastapi import Query\nLIMIT = Query(10)\n")
+    screened = run_cli("check", "--no-cache", "--timings", "--output-format", "json")
+    plain = run_cli("check", "--no-cache", "--timings", "--no-screen", "--output-format", "json")
+    assert screened.stdout == plain.stdout and "FAPI201" not in screened.stdout
+    assert " 0 by the parse screen" not in screened.stderr.splitlines()[0]
+    assert " 0 by the parse screen" in plain.stderr.splitlines()[0]

@@ -24,10 +24,12 @@ pytestmark = pytest.mark.usefixtures("isolated")
 @pytest.fixture
 def preview_rule(monkeypatch):
     """FAPI401 marked as a preview rule that is on by default, for the test (FAPI401
-    itself is off by default)."""
+    itself is off by default), and FAPI402 as a preview rule too, so that `FAPI4` selects
+    only preview rules."""
     rule = RULES_BY_CODE["FAPI401"]
     monkeypatch.setattr(rule, "preview", True)
     monkeypatch.setattr(rule, "default_enabled", True)
+    monkeypatch.setattr(RULES_BY_CODE["FAPI402"], "preview", True)
     return rule
 
 

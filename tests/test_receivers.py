@@ -18,7 +18,7 @@ def _reported_lines(run_cli, tmp_path, body: str) -> list[int]:
     path = tmp_path / "app.py"
     path.write_text(HEADER + textwrap.dedent(body))
     config = tmp_path / "fastapi-lint.toml"  # every coroutine function, not only routes
-    config.write_text('[rules.FAPI201]\nscope = "all"\n')
+    config.write_text('[rules.FAPI201]\nscope = "all"\nfile-io = true\n')
     args = ("--select", "FAPI201", "--config", str(config), "--output-format", "json")
     result = run_cli("check", *args, str(path))
     assert result.exit_code in (0, 1), result.stderr

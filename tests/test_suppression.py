@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from fastapi_lint.suppression import Suppressions
+
 HEADER = "from fastapi import FastAPI\napp = FastAPI()\n"
 # A route reported (FAPI101, FAPI102, FAPI401) at its decorator, line 3 of ROUTE.
 DECORATOR = '@app.post("/x")'
@@ -149,6 +151,75 @@ def test_file_level_noqa_with_codes_silences_only_those(run_cli, tmp_path):
 def test_file_level_and_line_level_together(run_cli, tmp_path):
     source = "# fastapi-lint: noqa: FAPI401\n" + with_comment("# noqa: FAPI101")
     assert lint(run_cli, tmp_path, source) == [(4, "FAPI102")]
+
+
+# --- only comments are directives -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "decorator",
+    [
+        '@app.post("/x#noqa")',
+        '@app.post("/x", tags=["# noqa: FAPI101, FAPI102, FAPI401"])',
+        "@app.post('/x', tags=['''# noqa'''])",
+        '@app.post("/x", tags=[f"{1} # noqa"])',
+    ],
+    ids=["path", "codes", "triple-quoted", "f-string"],
+)
+def test_noqa_inside_a_string_is_not_a_directive(run_cli, tmp_path, decorator):
+    source = ROUTE.replace(DECORATOR, decorator)
+    assert lint(run_cli, tmp_path, source) == [(3, code) for code in ROUTE_CODES]
+    # A real one after the string still is.
+    assert lint(run_cli, tmp_path, source.replace(decorator, decorator + "  # noqa")) == []
+
+
+def test_noqa_at_the_end_of_a_multiline_string_is_not_a_directive(run_cli, tmp_path):
+    # The string ends on the reported line (the route's), with what looks like a directive.
+    source = (
+        HEADER
+        + "async def add(x: int):\n    return x\n"
+        + 'DOC = """Added by:\n# noqa"""; app.add_api_route("/x", add, methods=["POST"])\n'
+    )
+    assert lint(run_cli, tmp_path, source) == [(6, code) for code in ROUTE_CODES]
+
+
+def test_file_level_noqa_inside_a_docstring_is_not_a_directive(run_cli, tmp_path):
+    # A module that documents the directive in its docstring is not silenced by it.
+    docstring = '"""Helpers.\n\nSilence a file with:\n\n    # fastapi-lint: noqa\n"""\n'
+    assert lint(run_cli, tmp_path, docstring + ROUTE) == [(9, code) for code in ROUTE_CODES]
+
+
+def test_a_string_that_looks_like_a_directive_is_not_reported_unused(run_cli, tmp_path):
+    source = ROUTE.replace(
+        DECORATOR, 'NOTE = "# noqa: FAPI999"\n' + DECORATOR + "  # noqa: FAPI101"
+    )
+    (tmp_path / "a.py").write_text(source)
+    run = run_cli("check", *CHECKLIST, "--extend-select", "FAPI003", "--output-format", "json")
+    assert [(d["location"]["row"], d["code"]) for d in run.diagnostics] == [
+        (4, "FAPI102"),
+        (4, "FAPI401"),
+    ]
+
+
+def test_directives_are_read_from_comment_tokens():
+    text = (
+        'x = "# noqa"  # noqa: FAPI101\ny = """\n# noqa\n"""  # NOQA\n# fastapi-lint: noqa: FAPI2\n'
+    )
+    suppressions = Suppressions.scan(text)
+    assert [(d.line, d.column, d.end_column, d.codes) for d in suppressions.directives] == [
+        (1, 15, 30, ("FAPI101",)),
+        (4, 6, 12, None),
+    ]
+    assert suppressions.file_wide == frozenset({"FAPI2"})
+
+
+def test_text_the_tokenizer_rejects_keeps_its_directives():
+    # Should the tokenizer fail, every `#` starts a comment, as before directives were
+    # tokenized: a directive is never lost.
+    suppressions = Suppressions.scan("x = 1  # noqa: FAPI101\ny = (\n")
+    assert [(d.line, d.column, d.codes) for d in suppressions.directives] == [
+        (1, 8, ("FAPI101",)),
+    ]
 
 
 # --- what cannot be silenced ----------------------------------------------------------------

@@ -1,40 +1,49 @@
 """Orchestration of one run: discover files, build per-run state once, lint or fix each file.
 
-Each file goes through up to three steps; the first two run in this process:
+Each file goes through up to four steps; the first three run in this process:
 
 1. read, and the byte-level prefilter (`Rule.triggers`): most files of a project stop here;
 2. for plain checks, the result cache (`fastapi_lint.cache`);
-3. the engine, here or in worker processes (`fastapi_lint.runner`): the only step that
-   imports LibCST, so a run that the prefilter and the cache answer never pays for it.
+3. the parse screen (`fastapi_lint.screen`): no enabled rule can report in most of the
+   files left, which `ast` facts show (`--no-screen` turns it off);
+4. the engine, here or in worker processes (`fastapi_lint.runner`): the only step that
+   imports LibCST, so a run that the first three steps answer never pays for it.
 
 The run's result is put together in the order of the files, whichever step answered them.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import time
+import tokenize
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi_lint.baseline import Baseline
-from fastapi_lint.cache import Cache
+from fastapi_lint.cache import Cache, content_hash
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import UNREADABLE_FILE, Diagnostic, engine_diagnostic
-from fastapi_lint.discovery import Discovery, discover_files
-from fastapi_lint.fixes import FileChangedError
+from fastapi_lint.discovery import Discovery, discover_files, is_excluded
+from fastapi_lint.fixes import FileChangedError, unified_diff
 from fastapi_lint.names import FASTAPI_MODULES
 from fastapi_lint.noqa import NoqaOutcome, add_noqa_to_file
 from fastapi_lint.project.build import build_index
-from fastapi_lint.project.index import Row
+from fastapi_lint.project.index import ProjectIndex, Row
+from fastapi_lint.project.layout import Layout
+from fastapi_lint.project.sources import source_module, with_modules
+from fastapi_lint.report import display_path
 from fastapi_lint.rule import triggered
+from fastapi_lint.screen import Screen, screen_disabled
 from fastapi_lint.semantic import ProjectModules
-from fastapi_lint.timings import CACHE, INDEX, READ, Timings
+from fastapi_lint.timings import CACHE, INDEX, READ, SCREEN, Timings
 
 if TYPE_CHECKING:
+    from fastapi_lint.engine import Engine, FileResult
     from fastapi_lint.runner import Item
 
 
@@ -57,6 +66,7 @@ class RunResult:
     # Where the work went (`--timings`): files the prefilter answered, files the cache
     # answered, processes that checked the others (1: this one), and the seconds spent.
     prefiltered: int = 0
+    screened: int = 0  # files the parse screen answered (`fastapi_lint.screen`)
     cache_hits: int = 0
     routes_checked: int = 0  # routes the project index found in the linted files
     apps_checked: int = 0  # apps that serve them
@@ -76,6 +86,7 @@ class FileReport:
     path: Path
     diagnostics: list[Diagnostic] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # internal errors, in the order they arose
+    warnings: list[str] = field(default_factory=list)  # e.g. a fix dropped: it broke the code
     fixed: Counter[str] | None = None  # codes fixed (or that would be, with --diff)
     diff: str | None = None  # --diff
     # The hash of the bytes checked, when the result may be cached (a plain check, no error).
@@ -98,6 +109,7 @@ def lint_paths(
     baseline: Baseline | None = None,
     jobs: int | None = None,
     cache_dir: Path | None = None,
+    screen: bool = True,
 ) -> RunResult:
     """Lint (or fix, with `fix`) every file under `paths`; one broken file never stops the run.
     With `baseline`, the findings it records are left out (and counted). `jobs`: processes
@@ -109,12 +121,21 @@ def lint_paths(
     started = time.perf_counter()
     discovery = _discover(paths, settings)
     with run_timings.phase(INDEX):
-        project = build_project(discovery.files, settings, cache_dir)
+        project = build_project(
+            discovery.files,
+            settings,
+            cache_dir,
+            jobs=jobs or default_jobs(),
+            # Every module summarised now, in parallel, once: the screen's questions and the
+            # engine's workers find them made.
+            every_module=True,
+        )
     run = RunResult(files_checked=len(discovery.files), timings=run_timings)
     run.routes_checked, run.apps_checked = _routes_and_apps(project, discovery.files)
     for missing in discovery.missing:
         message = "Cannot read file: No such file or directory"
         run.diagnostics.append(engine_diagnostic(missing, UNREADABLE_FILE, message))
+    run.warnings.extend(discovery.skipped)
     cache = None
     if cache_dir is not None and fix is None:
         with run.timings.phase(CACHE):
@@ -124,10 +145,16 @@ def lint_paths(
                 settings.rules,
                 project.names,
                 project.file_digest,
-                run_settings={"pydantic-version": settings.pydantic_version},
+                run_settings={
+                    "pydantic-version": settings.pydantic_version,
+                    "max-file-size": settings.max_file_size,
+                },
             )
     reports: list[FileReport | None] = [None] * len(discovery.files)
     pending: list[Item] = []  # what the engine must check
+    screening = Screen(project, settings.max_file_size)
+    if not screen or screen_disabled():
+        screening = None
     for index, path in enumerate(discovery.files):
         with run.timings.phase(READ):
             try:
@@ -144,6 +171,16 @@ def lint_paths(
                 cached = cache.get(path, data, rules, edits=with_edits)
             if cached is not None:
                 reports[index] = FileReport(path, cached)
+                continue
+        if screening is not None and data is not None:
+            with run.timings.phase(SCREEN):
+                skipped = screening.skips(path, data, rules)
+            if skipped:  # no enabled rule can report there: no parse
+                reports[index] = FileReport(path)
+                run.screened += 1
+                if cache is not None:
+                    with run.timings.phase(CACHE):
+                        cache.put(path, content_hash(data), rules, [], edits=with_edits)
                 continue
         pending.append((index, path, len(data) if data is not None else 0))
     if pending:
@@ -172,6 +209,7 @@ def lint_paths(
         assert report is not None
         run.diagnostics.extend(report.diagnostics)
         run.internal_errors.extend(report.errors)
+        run.warnings.extend(report.warnings)
         if report.fixed is not None:
             run.fixed[report.path] = report.fixed
         if report.diff is not None:
@@ -199,6 +237,89 @@ def _discover(paths: Sequence[str | Path], settings: Settings) -> Discovery:
 
 
 @dataclass
+class SourceRun:
+    run: RunResult
+    # What goes back out: the fixed source when fixing changed it, else the source as it came
+    # (excluded, unparsable or clean: never an empty buffer).
+    output: bytes
+
+
+def lint_source(
+    source: bytes,
+    path: Path,
+    settings: Settings,
+    *,
+    fix: FixMode | None = None,
+    with_edits: bool = False,
+    baseline: Baseline | None = None,
+    cache_dir: Path | None = None,
+) -> SourceRun:
+    """`check --stdin-filename PATH -`: lint (or fix, never writing) `source` as the file
+    `path`, with its per-file-ignores and excludes, and `source` in the project index in
+    place of what the disk has (the file need not exist)."""
+    started = time.perf_counter()
+    run = RunResult()
+    if is_excluded(
+        path, root=settings.root, exclude=settings.exclude, extend_exclude=settings.extend_exclude
+    ):
+        return SourceRun(run, source)
+    from fastapi_lint.engine import Engine  # imports LibCST
+    from fastapi_lint.runner import _plain
+
+    text = _decoded(source)
+    absolute = Path(os.path.abspath(path))
+    sources = {absolute: text} if text is not None else None
+    with run.timings.phase(INDEX):
+        project = build_project([path], settings, cache_dir, sources)
+    run.files_checked = 1
+    run.routes_checked, run.apps_checked = _routes_and_apps(project, [path])
+    engine = Engine(settings.rules, project, settings.ignored_codes, settings.max_file_size)
+    output = source
+    try:
+        result = engine.check_bytes(source, path)
+        if fix is not None:
+            result, output = _fix_source(engine, result, source, fix, run)
+        run.diagnostics = _plain(result, with_edits, engine.timings)
+    except Exception as error:  # a bug of ours: reported, and the source goes back unchanged
+        run.internal_errors.append(f"{path}: internal error: {type(error).__name__}: {error}")
+        output = source
+    run.timings.add(engine.timings)
+    if baseline is not None:
+        match = baseline.apply(run.diagnostics, files=[path], paths=[path], settings=settings)
+        run.diagnostics = match.reported
+        run.baselined, run.stale_baseline_entries = match.baselined, len(match.stale)
+    run.seconds = time.perf_counter() - started
+    return SourceRun(run, output)
+
+
+def _fix_source(
+    engine: Engine, result: FileResult, source: bytes, mode: FixMode, run: RunResult
+) -> tuple[FileResult, bytes]:
+    """The check of the fixed source and the fixed source (the source when nothing changed);
+    the fixes go into `run` as applied (or, with `--diff`, as a diff)."""
+    outcome = engine.fix_result(result, unsafe=mode.unsafe, original_bytes=source)
+    run.warnings.extend(outcome.warnings(result.path))
+    if not outcome.changed:
+        return outcome.result, source
+    fixed = outcome.result.text
+    assert outcome.original is not None and fixed is not None
+    run.fixed[result.path] = outcome.fixed
+    if not mode.write:
+        run.diffs.append(unified_diff(display_path(result.path), outcome.original, fixed))
+        return outcome.result, source
+    return outcome.result, fixed.encode(outcome.result.encoding)
+
+
+def _decoded(data: bytes) -> str | None:
+    """The source's text per PEP 263, None when it does not decode."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (UnicodeError, SyntaxError, LookupError):
+        return None
+
+
+@dataclass
 class NoqaRun:
     outcome: NoqaOutcome = field(default_factory=NoqaOutcome)
     errors: list[str] = field(default_factory=list)
@@ -212,7 +333,7 @@ def add_noqa_paths(paths: Sequence[str | Path], settings: Settings) -> NoqaRun:
 
     discovery = _discover(paths, settings)
     project = build_project(discovery.files, settings, None)
-    engine = Engine(settings.rules, project, settings.ignored_codes)
+    engine = Engine(settings.rules, project, settings.ignored_codes, settings.max_file_size)
     run = NoqaRun()
     for path in discovery.files:
         try:
@@ -225,12 +346,20 @@ def add_noqa_paths(paths: Sequence[str | Path], settings: Settings) -> NoqaRun:
 
 
 def build_project(
-    files: Sequence[Path], settings: Settings, cache_dir: Path | None
+    files: Sequence[Path],
+    settings: Settings,
+    cache_dir: Path | None,
+    sources: Mapping[Path, str] | None = None,
+    jobs: int | None = None,
+    every_module: bool = False,
 ) -> ProjectModules:
     """The project's module names and index: every Python module under the project root
     (with the configured excludes) and the linted files, summaries cached in `cache_dir`.
     Without a project (no pyproject.toml nor .git: the root is only the current directory),
-    the index covers the linted files alone: a run from a home directory never walks it."""
+    the index covers the linted files alone: a run from a home directory never walks it.
+    `sources` (absolute path -> text) replaces what the disk has of those files. The
+    modules that may register routes are summarised up front, in up to `jobs` processes;
+    with `every_module`, all of them (see `SummaryStore.summarise`)."""
     covers_project = _is_project(settings)
     project_files = _discover([settings.root], settings).files if covers_project else []
     index = build_index(
@@ -239,8 +368,19 @@ def build_project(
         source_roots=settings.src,
         router_classes=settings.router_classes,
         cache_dir=cache_dir,
+        max_file_size=settings.max_file_size,
+        jobs=jobs,
+        every_module=every_module,
     )
     index.covers_project = covers_project
+    if sources:
+        layout = Layout(settings.root, settings.src)
+        index = with_modules(index, [source_module(p, t, layout) for p, t in sources.items()])
+    return project_modules(index, settings)
+
+
+def project_modules(index: ProjectIndex, settings: Settings) -> ProjectModules:
+    """What the engine knows of the project, from its index."""
     names = index.top_level_names() - FASTAPI_MODULES
     return ProjectModules(
         sorted(name for name in names if name.isidentifier()),

@@ -2,13 +2,15 @@
 
 A baseline file is JSON with one entry per finding, sorted, one entry per line, so it diffs
 and merges well. Findings are matched by the fingerprint of fingerprints.py (path relative to
-the baseline file's directory, code, whitespace-free hash of the reported line, occurrence
-among identical ones), never by line number: a finding that moves with its line stays
-baselined, a finding whose line is edited is new.
+the baseline file's directory, code, hash of the reported line without its comment and
+whitespace, occurrence among identical ones), never by line number: a finding that moves with
+its line stays baselined, and so does one whose line gets a comment; a finding whose code is
+edited is new. The file's `version` is the fingerprints' version: a version 1 baseline (its
+line hashes include comments) is still matched with version 1 fingerprints, until rewritten.
 
 ```json
 {
-  "version": 1,
+  "version": 2,
   "tool": "fastapi-lint",
   "entries": [
     {"path": "app/main.py", "code": "FAPI101", "lineHash": "...", "occurrence": 0, ...}
@@ -32,12 +34,11 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi_lint.config import ConfigError
 from fastapi_lint.diagnostics import Diagnostic
-from fastapi_lint.fingerprints import fingerprints, line_hash, relative_path
+from fastapi_lint.fingerprints import VERSION, VERSIONS, fingerprints, line_hash, relative_path
 
 if TYPE_CHECKING:
     from fastapi_lint.config import Settings
 
-VERSION = 1
 TOOL = "fastapi-lint"
 # The engine's own diagnostics (invalid syntax, unreadable file) are never baselined, as they
 # can never be suppressed.
@@ -89,6 +90,7 @@ class Entry:
 class Baseline:
     file: Path
     entries: tuple[Entry, ...] = ()
+    version: int = VERSION  # of the entries' fingerprints
 
     @property
     def root(self) -> Path:
@@ -111,7 +113,7 @@ class Baseline:
         remaining = Counter(entry.fingerprint for entry in self.entries)
         baselinable = _ordered(d for d in diagnostics if d.code not in UNBASELINABLE)
         for diagnostic, fingerprint in zip(
-            baselinable, fingerprints(baselinable, self.root), strict=True
+            baselinable, fingerprints(baselinable, self.root, self.version), strict=True
         ):
             if remaining[fingerprint] > 0:
                 remaining[fingerprint] -= 1
@@ -220,9 +222,10 @@ def load_baseline(file: Path) -> Baseline:
     if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
         raise BaselineError(f"baseline {file} has no `entries` list")
     version = document.get("version")
-    if version != VERSION:
+    if type(version) is not int or version not in VERSIONS:
+        readable = " or ".join(str(known) for known in VERSIONS)
         raise BaselineError(
-            f"baseline {file} has version {version!r}, this fastapi-lint reads version {VERSION}"
+            f"baseline {file} has version {version!r}, this fastapi-lint reads version {readable}"
         )
     loaded = []
     for index, item in enumerate(document["entries"], start=1):
@@ -239,7 +242,7 @@ def load_baseline(file: Path) -> Baseline:
                 item["message"],
             )
         )
-    return Baseline(file, tuple(loaded))
+    return Baseline(file, tuple(loaded), version)
 
 
 def _problem(item: Any) -> str | None:

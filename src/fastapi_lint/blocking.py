@@ -359,6 +359,15 @@ BLOCKING_CALLS = frozenset(
     }
 )  # fmt: skip
 
+# Local file I/O: opening files and listing directories, and the methods of files and paths.
+# Reported only with FAPI201's `file-io` option: the files are usually small, and a reviewer
+# rarely asks to move such a read off the loop (shutil's copies and deletes are reported).
+LOCAL_FILE_CALLS = frozenset(
+    {"builtins.open", "io.open", "io.open_code", "os.fdopen", "os.listdir", "os.scandir",
+     "os.walk", "glob.glob", "glob.iglob"}
+)  # fmt: skip
+LOCAL_FILE_TYPES = frozenset({FILE, PATH})
+
 # Calls passed straight to these are not run as blocking file I/O by the caller.
 FILE_WRAPPERS = frozenset({"anyio.wrap_file", "trio.wrap_file"})
 

@@ -4,6 +4,14 @@ Directories are walked recursively; ``exclude`` globs and ``.gitignore`` rules p
 Paths named explicitly by the user are trusted more than paths found by walking: only patterns
 the user configured can drop them, unless ``force_exclude`` (ruff's ``--force-exclude``, for
 pre-commit, which names every file) makes the default excludes apply to them too.
+
+Walking keeps regular `.py` and `.pyi` files only: named pipes, sockets, devices, broken
+symbolic links and symbolic link loops found in a directory are passed over silently, as git
+passes them over. A path named explicitly that is not there (a broken symbolic link included)
+is reported missing; one that is there but is not a regular file (a FIFO, `/dev/null`) is
+skipped with a warning, since reading a FIFO blocks until someone writes to it; one that
+cannot even be examined (a symbolic link loop) is kept, for the engine to report why it
+cannot be read.
 """
 
 from __future__ import annotations
@@ -11,8 +19,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -49,6 +58,8 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 class Discovery:
     files: list[Path]
     missing: list[Path]
+    # One warning per path named explicitly that is not a regular file, and so not linted.
+    skipped: list[str] = field(default_factory=list)
 
 
 def discover_files(
@@ -74,6 +85,26 @@ def discover_files(
     for path in paths:
         finder.add(Path(path))
     return finder.result()
+
+
+def is_excluded(
+    path: Path,
+    *,
+    root: Path,
+    exclude: Sequence[str] | None = None,
+    extend_exclude: Sequence[str] = (),
+) -> bool:
+    """Whether the default (unless `exclude` replaces them) and configured excludes drop
+    `path`, named explicitly with `force_exclude`; it need not exist (source from stdin, an
+    editor's new buffer)."""
+    root_abs = os.path.abspath(root)
+    default_patterns = DEFAULT_EXCLUDES if exclude is None else ()
+    patterns = _ExcludePatterns([*default_patterns, *(exclude or ()), *extend_exclude], root_abs)
+    finder = _FileFinder(
+        root_abs, walk_excludes=patterns, user_excludes=patterns, respect_gitignore=False
+    )
+    abs_path = os.path.abspath(path)
+    return finder._is_user_excluded(abs_path, finder._relative_to_root(abs_path), False)
 
 
 # --- exclude globs -------------------------------------------------------------------------------
@@ -304,25 +335,32 @@ class _FileFinder:
         )
         self._found: dict[str, Path] = {}  # absolute path -> path as first reached
         self._missing: dict[Path, None] = {}
+        self._skipped: dict[Path, str] = {}
 
     def add(self, path: Path) -> None:
-        if not path.exists():
+        try:
+            mode = os.stat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):  # a broken symbolic link too
             self._missing[path] = None
             return
+        except OSError:  # a symbolic link loop, say: the engine will say why it cannot read it
+            mode = stat.S_IFREG
         abs_path = os.path.abspath(path)
         rel = self._relative_to_root(abs_path)
-        is_dir = path.is_dir()
+        is_dir = stat.S_ISDIR(mode)
         if self._is_user_excluded(abs_path, rel, is_dir):
             return
         if is_dir:
             self._walk(_Frame(str(path), abs_path, rel, self._inherited_scopes(rel)))
-        else:
+        elif stat.S_ISREG(mode):
             self._found.setdefault(abs_path, path)
+        else:
+            self._skipped[path] = f"{path}: skipped: {_kind(mode)}, not a regular file"
 
     def result(self) -> Discovery:
         # Sorting by `parts` gives Path order without Path.__lt__'s per-comparison overhead.
         files = sorted(self._found.values(), key=lambda path: path.parts)
-        return Discovery(files=files, missing=list(self._missing))
+        return Discovery(files, list(self._missing), list(self._skipped.values()))
 
     def _relative_to_root(self, abs_path: str) -> str | None:
         if abs_path == self._root:
@@ -378,8 +416,8 @@ class _FileFinder:
         scopes = self._with_own_gitignore(frame, entries)
         subdirs = []
         for entry in entries:
-            is_dir = entry.is_dir(follow_symlinks=False)  # never follow symlinked directories
-            if not is_dir and not (entry.name.endswith(PYTHON_SUFFIXES) and entry.is_file()):
+            is_dir = _is_real_directory(entry)
+            if not is_dir and not (entry.name.endswith(PYTHON_SUFFIXES) and _is_file(entry)):
                 continue
             rel = _child_rel(frame.rel, entry.name)
             if self._walk_excludes.matches(entry.name, rel, is_dir):
@@ -401,6 +439,34 @@ class _FileFinder:
             return frame.scopes
         rules = self._load_gitignore(frame.abs_path)
         return frame.scopes if rules is None else (*frame.scopes, _Scope(rules, ""))
+
+
+def _is_real_directory(entry: os.DirEntry[str]) -> bool:
+    """A directory, not a symbolic link to one: symlinked directories are never followed."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:  # gone since the directory was listed
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """A regular file, or a symbolic link to one."""
+    try:
+        return entry.is_file()
+    except OSError:  # a symbolic link loop
+        return False
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((kind for test, kind in _KINDS if test(mode)), "a special file")
 
 
 def _child_rel(parent_rel: str | None, name: str) -> str | None:

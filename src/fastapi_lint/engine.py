@@ -25,7 +25,8 @@ from fastapi_lint.diagnostics import (
     Position,
     engine_diagnostic,
 )
-from fastapi_lint.fixes import Fix, TextEdit, apply_fixes, text_edits
+from fastapi_lint.fix_edits import FixEdits
+from fastapi_lint.fixes import Fix, TextEdit, apply_fixes, drop_breaking_fixes
 from fastapi_lint.nesting import nested_too_deeply
 from fastapi_lint.positions import node_ranges
 from fastapi_lint.rule import Finding, Rule, triggered
@@ -49,11 +50,26 @@ class FileResult:
     encoding: str = "utf-8"
     module: cst.Module | None = None
     ranges: dict[cst.CSTNode, tuple[Position, Position]] = field(default_factory=dict)
+    _fix_edits: FixEdits | None = field(default=None, repr=False, compare=False)
 
     def fix_edits(self, fix: Fix) -> list[TextEdit]:
-        """The text edits of one fix alone, for the JSON output."""
+        """The text edits of one fix alone, for the JSON output (see `fastapi_lint.fix_edits`:
+        one pass over the file serves all its fixes)."""
         assert self.module is not None and self.text is not None
-        return text_edits(self.text, apply_fixes(self.module, [fix], self.ranges).module.code)
+        if self._fix_edits is None or not self._fix_edits.covers(fix):
+            fixes = [d.fix for d in self.diagnostics if isinstance(d.fix, Fix)]
+            self._fix_edits = FixEdits(self.module, self.text, [*fixes, fix])
+        return self._fix_edits.edits(fix)
+
+
+@dataclass(frozen=True, order=True)
+class DroppedFix:
+    """A fix left out because the code it gave did not compile (a bug of ours): its finding
+    is still reported, at `line` of the fixed text."""
+
+    line: int
+    code: str
+    reason: str
 
 
 @dataclass
@@ -64,11 +80,19 @@ class FixOutcome:
     original: str | None
     original_bytes: bytes = b""
     fixed: Counter[str] = field(default_factory=Counter)  # code -> number of fixes applied
-    error: str | None = None  # why fixing stopped early, if it did
+    dropped: list[DroppedFix] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return self.original is not None and self.result.text != self.original
+
+    def warnings(self, path: object) -> list[str]:
+        """One line per dropped fix, naming the file (as `path`), the line and the rule."""
+        return [
+            f"{path}:{drop.line}: {drop.code} fix not applied: the code it gives does not"
+            f" compile ({drop.reason}); the finding is still reported"
+            for drop in self.dropped
+        ]
 
 
 class Engine:
@@ -77,10 +101,12 @@ class Engine:
         rules: Sequence[Rule],
         project: ProjectModules,
         ignored_codes: Callable[[Path], frozenset[str]] = lambda path: frozenset(),
+        max_file_size: int | None = None,
     ) -> None:
         self.rules = tuple(rules)
         self.project = project
         self.ignored_codes = ignored_codes
+        self.max_file_size = max_file_size  # in bytes; None: no limit
         self._rules_by_ignored: dict[frozenset[str], tuple[Rule, ...]] = {}
         self.timings = Timings()  # summed over the files this engine checked
 
@@ -103,6 +129,9 @@ class Engine:
             # The byte-level guard: most files of a project never need a parse.
             if not triggered(rules, data) and not self.project.must_parse(path):
                 return FileResult(path, [])
+            if self.max_file_size is not None and len(data) > self.max_file_size:
+                message = _too_large(len(data), self.max_file_size)
+                return FileResult(path, [engine_diagnostic(path, UNREADABLE_FILE, message)])
             decoded = _decode(data)
             too_deep = not isinstance(decoded, Exception) and nested_too_deeply(data)
         if isinstance(decoded, UnicodeError | SyntaxError | LookupError):
@@ -148,41 +177,88 @@ class Engine:
     def fix_file(self, path: Path, *, unsafe: bool) -> FixOutcome:
         """Apply fixes in rounds until none applies (capped): overlapping fixes wait for the
         next round, when they are recomputed on the fixed text. The text of every round must
-        parse, or fixing stops at the last good one."""
+        compile: a fix that breaks it is found and dropped (see `_apply_round`)."""
         try:
             data = path.read_bytes()
         except OSError:
             return FixOutcome(self.check_file(path), None)
-        result = self.check_bytes(data, path)
-        outcome = FixOutcome(result, result.text, data)
+        return self.fix_result(self.check_bytes(data, path), unsafe=unsafe, original_bytes=data)
+
+    def fix_result(
+        self, result: FileResult, *, unsafe: bool, original_bytes: bytes = b""
+    ) -> FixOutcome:
+        """Fix the checked text of `result` (a file, an editor's buffer, stdin) as
+        `fix_file` does; `original_bytes` is what a caller writing the file back expects."""
+        outcome = FixOutcome(result, result.text, original_bytes)
+        dropped: dict[tuple[str, ...], str] = {}  # identity of each fix dropped -> why
         for _ in range(MAX_FIX_ROUNDS):
             wanted = {
                 id(d.fix): d.code
                 for d in result.diagnostics
-                if d.fix is not None and (d.fix.is_safe or unsafe)
+                if d.fix is not None
+                and (d.fix.is_safe or unsafe)
+                and not (dropped and _identity(result, d) in dropped)
             }
             if result.module is None or not wanted:
                 break
             fixes = [d.fix for d in result.diagnostics if d.fix is not None and id(d.fix) in wanted]
-            with self.timings.phase(FIXES):
-                applied = apply_fixes(result.module, fixes, result.ranges)  # type: ignore[arg-type]
-                fixed_text = applied.module.code
-            if fixed_text == result.text:  # fixes that change nothing would loop to the cap
+            round_result = self._apply_round(result, fixes, wanted, dropped)  # type: ignore[arg-type]
+            if round_result is None:  # fixes that change nothing would loop to the cap
                 break
-            next_result = self.check_text(fixed_text, path, result.encoding)
-            # LibCST accepts some code CPython rejects (`await` in a class body, a repeated
-            # keyword argument): CPython's compiler has the last word, unless the file did not
-            # compile before fixing either.
-            with self.timings.phase(FIXES):
-                broke = next_result.module is None or (
-                    _compile_error(fixed_text, path) and not _compile_error(result.text, path)
-                )
-            if broke:
-                outcome.error = "a fix produced code that does not parse; it was not applied"
-                break
-            outcome.fixed.update(wanted[id(fix)] for fix in applied.applied)
+            applied, next_result = round_result
+            outcome.fixed.update(wanted[id(fix)] for fix in applied)
             result = outcome.result = next_result
+        if dropped:  # the findings of the fixes dropped, where they remain
+            outcome.dropped = sorted(
+                DroppedFix(d.start.line, d.code, dropped[_identity(result, d)])
+                for d in result.diagnostics
+                if d.fix is not None and _identity(result, d) in dropped
+            )
         return outcome
+
+    def _apply_round(
+        self,
+        result: FileResult,
+        fixes: Sequence[Fix],
+        codes: dict[int, str],
+        dropped: dict[tuple[str, ...], str],
+    ) -> tuple[list[Fix], FileResult] | None:
+        """Apply the fixes that do not overlap (the others wait for the next round) and check
+        the fixed text. It must parse, and compile if the text did (LibCST accepts some code
+        CPython rejects: `await` in a class body, a repeated keyword argument): else the fixes
+        that break it are found by bisection and dropped (into `dropped`), and the others
+        applied. Returns the fixes applied and the check of the fixed text, or None when
+        nothing changed."""
+        assert result.module is not None and result.text is not None
+        with self.timings.phase(FIXES):
+            applied = apply_fixes(result.module, fixes, result.ranges)
+            fixed_text = applied.module.code
+        if fixed_text == result.text:
+            return None
+        path = result.path
+        next_result = self.check_text(fixed_text, path, result.encoding)
+        with self.timings.phase(FIXES):
+            problem = _compile_error(fixed_text, path)
+            if problem is not None and _compile_error(result.text, path) is not None:
+                problem = None  # it did not compile before fixing either
+            if next_result.module is None:
+                problem = problem or "LibCST cannot parse it"
+            if problem is None:
+                return applied.applied, next_result
+            strict = _compile_error(result.text, path) is None
+
+            def breaks(text: str) -> str | None:
+                return (_compile_error(text, path) if strict else None) or _libcst_error(text)
+
+            applied, lost = drop_breaking_fixes(
+                result.module, applied.applied, result.ranges, breaks, problem
+            )
+            for fix, reason in lost:
+                dropped[(codes[id(fix)], *fix.identity(result.module))] = reason
+            fixed_text = applied.module.code
+        if fixed_text == result.text:  # every fix of the round was dropped
+            return [], result
+        return applied.applied, self.check_text(fixed_text, path, result.encoding)
 
     def _check(self, result: FileResult, rules: Sequence[Rule]) -> None:
         assert result.module is not None and result.text is not None
@@ -264,17 +340,33 @@ def _decode(data: bytes) -> tuple[str, str] | UnicodeError | SyntaxError | Looku
         return error
 
 
-def _compile_error(text: str | None, path: Path) -> bool:
-    """Whether CPython's compiler rejects the text (which parsing alone does not tell)."""
+def _compile_error(text: str | None, path: Path) -> str | None:
+    """Why CPython's compiler rejects the text (which parsing alone does not tell), if it
+    does."""
     if text is None:
-        return False
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. invalid escape sequences
             compile(text, str(path), "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True
-    return False
+    except SyntaxError as error:
+        return _first_line(error.msg)  # not its line: it is of a text never written
+    except (ValueError, RecursionError, MemoryError) as error:
+        return _first_line(str(error)) if str(error) else type(error).__name__
+    return None
+
+
+def _libcst_error(text: str) -> str | None:
+    try:
+        cst.parse_module(text)
+    except (cst.ParserSyntaxError, ValueError, RecursionError):
+        return "LibCST cannot parse it"
+    return None
+
+
+def _identity(result: FileResult, diagnostic: Diagnostic) -> tuple[str, ...]:
+    assert result.module is not None and isinstance(diagnostic.fix, Fix)
+    return (diagnostic.code, *diagnostic.fix.identity(result.module))
 
 
 def _python_syntax_error(text: str) -> SyntaxError | None:
@@ -302,6 +394,14 @@ def _invalid_syntax(
         start = fallback
     message = error.msg if error is not None else fallback_message
     return engine_diagnostic(path, INVALID_SYNTAX, f"SyntaxError: {_first_line(message)}", start)
+
+
+def _too_large(size: int, limit: int) -> str:
+    """Why a file is not parsed: in megabytes for the reader, the limit in bytes as configured."""
+    return (
+        f"File too large to lint: {size / 1024 / 1024:.1f} MB, above `max-file-size` "
+        f"({limit:,} bytes): a syntax tree takes hundreds of times the size of its source"
+    )
 
 
 def _reason(error: Exception) -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.names import canonical
+from fastapi_lint.route_params import project_definition
 from fastapi_lint.semantic import (
     BindingKind,
     FileModel,
@@ -51,6 +52,7 @@ NEUTRAL_BASES = frozenset(
 _WRAPPERS = frozenset({"typing.Optional", "typing_extensions.Optional"})
 _UNIONS = frozenset({"typing.Union", "typing_extensions.Union"})
 _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_CLASS_VARS = frozenset({"typing.ClassVar", "typing_extensions.ClassVar"})
 # Class methods that return an instance of their class (v1 and v2 names).
 INSTANCE_FACTORIES = frozenset(
     {
@@ -371,6 +373,82 @@ def _index_annotation(
 def _only_model(found: list[ModelClass | None]) -> ModelClass | None:
     """The one model a union names (`Item | None`), else None."""
     return found[0] if len(found) == 1 else None
+
+
+# -- fields ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ModelField:
+    """A field a model class declares (`name: annotation = value`), with the module and the
+    scope its annotation and value are evaluated in, and the class that declares it."""
+
+    name: str
+    annotation: cst.BaseExpression
+    value: cst.BaseExpression | None
+    model: FileModel
+    scope: Scope
+    owner: cst.ClassDef
+
+
+def model_fields(
+    model: FileModel, expr: cst.BaseExpression, scope: Scope
+) -> list[ModelField] | None:
+    """The fields of the model class `expr` names, in this file or another module of the
+    project, with those its bases of the project declare (a field redeclared by a subclass
+    counts once, as the subclass declares it); None when `expr` is not provably a model
+    whose `class` statement fastapi-lint can read."""
+    if model_class(model, expr, scope) is None:
+        return None
+    found = _class_definition(model, expr, scope)
+    if found is None:
+        return None
+    fields: dict[str, ModelField] = {}
+    _collect_fields(found[0], found[1], fields, 0)
+    return list(fields.values())
+
+
+def _class_definition(
+    model: FileModel, expr: cst.BaseExpression, scope: Scope
+) -> tuple[FileModel, cst.ClassDef] | None:
+    if isinstance(expr, cst.Subscript):  # `Page[Item]`: the generic class
+        expr = expr.value
+    local = model.local_class(expr, scope)
+    if local is not None:
+        return model, local
+    found = project_definition(model, expr, scope)
+    if found is None or not isinstance(found[1], cst.ClassDef):
+        return None
+    return found  # type: ignore[return-value]
+
+
+def _collect_fields(
+    model: FileModel, class_def: cst.ClassDef, fields: dict[str, ModelField], depth: int
+) -> None:
+    scope = model.classes[class_def]
+    if depth > _DEPTH:
+        return
+    for base in reversed(class_def.bases):  # the first base wins, as in the MRO
+        if base.keyword is None:
+            found = _class_definition(model, base.value, scope)
+            if found is not None:
+                _collect_fields(found[0], found[1], fields, depth + 1)
+    for statement in class_def.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for item in statement.body:
+            if isinstance(item, cst.AnnAssign) and isinstance(item.target, cst.Name):
+                name = item.target.value
+                annotation = item.annotation.annotation
+                if name.startswith("_") or _is_class_var(model, annotation, scope):
+                    continue  # private attributes and class variables are no fields
+                fields.pop(name, None)  # keep the declaration order of the subclass
+                fields[name] = ModelField(name, annotation, item.value, model, scope, class_def)
+
+
+def _is_class_var(model: FileModel, annotation: cst.BaseExpression, scope: Scope) -> bool:
+    head = annotation.value if isinstance(annotation, cst.Subscript) else annotation
+    return canonical(model.qualified_name(head, scope) or "") in _CLASS_VARS
 
 
 # -- annotations and instances ------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Human formats (`full`, `concise`, `grouped`) print paths relative to the working directory
 and end with a summary and the fix hints. `json` and `json-lines` use ruff's JSON objects.
 The CI formats (`sarif`, `github`, `gitlab`, `junit`) live in `fastapi_lint.reporters` and
-print paths relative to the project root. `render` picks the format.
+print paths relative to the repository root (the project root's, in a monorepo). `render`
+picks the format.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def render(
     fixed: int | None = None,
 ) -> str:
     """The report in `output_format` (one of OUTPUT_FORMATS). `root` is the project root, for
-    the CI formats' relative paths (default: the working directory); `rules` are the enabled
+    the CI formats' paths and fingerprints (default: the working directory); `rules` are the enabled
     rules, listed by SARIF; `fixed` is the number of fixes applied, when fixing."""
     root = Path(os.path.abspath(root if root is not None else os.getcwd()))
     human = {"quiet": quiet, "unsafe_fixes": unsafe_fixes, "fixed": fixed}

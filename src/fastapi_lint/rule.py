@@ -13,6 +13,8 @@ if TYPE_CHECKING:  # the registry imports this module: it must not load LibCST
     import libcst as cst
 
     from fastapi_lint.fixes import Fix
+    from fastapi_lint.project.index import ProjectIndex
+    from fastapi_lint.screen import Facts
     from fastapi_lint.semantic import FileModel
 
 DOCS_URL = "https://github.com/fastapi-lint/fastapi-lint/blob/main/rules/{code}.md"
@@ -62,6 +64,14 @@ class Rule:
     which its `async` trigger already covers). Triggers are bytes, matched case-sensitively
     and anywhere (in comments and strings too): keep them short and certain.
 
+    `screen` is the second guard, after the triggers: given cheap facts of the file from
+    CPython's `ast` (`fastapi_lint.screen.Facts`), whether the rule could report there,
+    whatever its triggers (a file parsed for another rule's trigger is checked by this one
+    too). It must be a necessary condition of the rule (say yes whenever unsure: a file no
+    enabled rule wants is never parsed), never a second implementation of it; the default
+    says yes, so a rule without a screen has every file the prefilter lets through parsed.
+    An option that widens what the rule reports must widen its screen with it.
+
     A rule module is imported by the registry before any file is read, on runs answered from
     the cache too: it takes LibCST from `fastapi_lint.lazy` and touches it only when `check`
     runs (see that module).
@@ -91,6 +101,16 @@ class Rule:
     def check(self, model: FileModel) -> Iterable[Finding]:
         raise NotImplementedError
 
+    def screen(self, facts: Facts) -> bool:
+        """Whether the rule could report in a file with these facts (see the class
+        docstring); True when unsure."""
+        return True
+
+    def prepare(self, index: ProjectIndex) -> None:
+        """Work on the whole project that the rule's checks share (an analysis the index
+        keeps once made), done once before the engine's workers fork: each would otherwise
+        make it on its own. The default does nothing."""
+
     def finding(
         self,
         node: cst.CSTNode,
@@ -118,6 +138,13 @@ class Rule:
 def triggered(rules: Iterable[Rule], data: bytes) -> bool:
     """The byte-level prefilter: whether `data` contains a trigger of any of `rules`."""
     return any(trigger in data for rule in rules for trigger in rule.triggers)
+
+
+def boolean(value: Any) -> bool:
+    """Option parser for true or false."""
+    if not isinstance(value, bool):
+        raise OptionError("expected true or false")
+    return value
 
 
 def string_list(value: Any, *, choices: Iterable[str] | None = None, upper: bool = False) -> tuple:

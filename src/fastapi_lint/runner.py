@@ -8,12 +8,15 @@ chunk. A file is fixed (`--fix`, `--diff`) by the worker that checked it. A repo
 data only (diagnostics whose fix is a `FixSummary`): it pickles small. The caller puts the
 reports back in the order of the files, so a parallel run gives the serial run's result.
 
-On Linux the workers are forked after LibCST and its parser are loaded here, so they start
-with nothing to import; elsewhere they use the platform's default start method.
+On Linux the workers are forked after LibCST and its parser are loaded here, and the project
+index is complete (every summary, the analyses the rules share), so they start with nothing
+to import or compute, and share the index's memory with this process; elsewhere they use the
+platform's default start method.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import sys
 from collections.abc import Sequence
@@ -79,7 +82,8 @@ def check_files(items: Sequence[Item], job: Job, jobs: int) -> Checked:
 
 
 def build_engine(job: Job) -> Engine:
-    return Engine(job.settings.rules, job.project, job.settings.ignored_codes)
+    settings = job.settings
+    return Engine(settings.rules, job.project, settings.ignored_codes, settings.max_file_size)
 
 
 def check_one(engine: Engine, job: Job, path: Path) -> FileReport:
@@ -110,8 +114,7 @@ def _check(engine: Engine, path: Path, digest: bool, report: FileReport) -> File
 
 def _fix(engine: Engine, path: Path, mode: FixMode, report: FileReport) -> FileResult:
     outcome = engine.fix_file(path, unsafe=mode.unsafe)
-    if outcome.error is not None:
-        report.errors.append(f"{path}: {outcome.error}")
+    report.warnings.extend(outcome.warnings(path))
     if not outcome.changed:
         return outcome.result
     assert outcome.original is not None and outcome.result.text is not None
@@ -165,7 +168,7 @@ def _check_chunk(chunk: list[Item]) -> tuple[list[tuple[int, FileReport]], Timin
 
 
 def _check_in_pool(items: Sequence[Item], job: Job, workers: int) -> Checked:
-    cst.parse_module("")  # load LibCST and its native parser once, before forking
+    _before_forking(job)
     position = {index: n for n, (index, _, _) in enumerate(items)}
     reports: list[FileReport | None] = [None] * len(items)
     timings = Timings()
@@ -196,6 +199,21 @@ def _check_in_pool(items: Sequence[Item], job: Job, workers: int) -> Checked:
             timings.add(chunk_timings)
     assert all(report is not None for report in reports)
     return Checked(reports, timings, workers)  # type: ignore[arg-type]
+
+
+def _before_forking(job: Job) -> None:
+    """What every worker would otherwise do on its own, done once here: load LibCST and its
+    native parser, turn every module summary into objects, and make the project-wide
+    analyses the enabled rules share (`Rule.prepare`). Then `gc.freeze()`: the collector of
+    a worker leaves the objects it inherits alone, so their memory stays shared with this
+    process instead of being copied into each worker (copy on write)."""
+    cst.parse_module("")
+    index = job.project.index
+    if index is not None:
+        index.load_summaries()
+        for rule in job.settings.rules:
+            rule.prepare(index)
+    gc.freeze()
 
 
 def _isolate(items: Sequence[Item], job: Job) -> list[tuple[int, FileReport, Timings]]:

@@ -1,13 +1,18 @@
 """`# noqa` comments: line-level on the reported node's first line, and file-level.
 
-Each line-level directive remembers the codes it suppressed during the check of its file, so
-FAPI003 (unused-noqa) can tell the directives that suppress nothing.
+Directives are read from the comments Python's tokenizer finds, so `# noqa` inside a string
+(a URL fragment, a docstring that documents the directive) is not one. Each line-level
+directive remembers the codes it suppressed during the check of its file, so FAPI003
+(unused-noqa) can tell the directives that suppress nothing.
 """
 
 from __future__ import annotations
 
 import bisect
+import io
 import re
+import tokenize
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,6 +25,8 @@ _FILE_NOQA = re.compile(
     rf"#[ \t]*fastapi-lint:[ \t]*noqa(?::[ \t]*(?P<codes>{_CODES}))?", re.IGNORECASE
 )
 _SPLIT = re.compile(r"[,\s]+")
+# Any directive holds this: a file without it is not tokenized.
+_CANDIDATE = re.compile("noqa", re.IGNORECASE)
 # Line breaks as LibCST counts them (positions of findings come from LibCST).
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -60,25 +67,23 @@ class Suppressions:
     @classmethod
     def scan(cls, text: str) -> Suppressions:
         by_line: dict[int, list[Directive]] = {}
-        line_starts: list[int] = []
-        for match in LINE_NOQA.finditer(text):
-            if not line_starts:  # only files with a noqa pay for the line table
-                line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
-            line = bisect.bisect_right(line_starts, match.start())
-            offset = line_starts[line - 1] - 1  # so that column = offset_in_text - offset
-            codes = match.group("codes")
-            directive = Directive(
-                line,
-                match.start() - offset,
-                match.end() - offset,
-                split_codes(codes) if codes else None,
-                match.start("codes") - offset if codes else 0,
-            )
-            by_line.setdefault(line, []).append(directive)
         file_wide: frozenset[str] | bool | None = False
-        for match in _FILE_NOQA.finditer(text):
-            current = frozenset() if file_wide is False else file_wide
-            file_wide = _merge(current, _codes(match))  # type: ignore[arg-type]
+        if _CANDIDATE.search(text) is None:  # most files: no tokenizing
+            return cls(by_line, file_wide)
+        for line, column, comment in _comments(text):
+            for match in LINE_NOQA.finditer(comment):
+                codes = match.group("codes")
+                directive = Directive(
+                    line,
+                    column + match.start(),
+                    column + match.end(),
+                    split_codes(codes) if codes else None,
+                    column + match.start("codes") if codes else 0,
+                )
+                by_line.setdefault(line, []).append(directive)
+            for match in _FILE_NOQA.finditer(comment):
+                current = frozenset() if file_wide is False else file_wide
+                file_wide = _merge(current, _codes(match))  # type: ignore[arg-type]
         return cls(by_line, file_wide)
 
     @property
@@ -97,6 +102,28 @@ class Suppressions:
                 directive.used.add(code)
                 return True
         return False
+
+
+def _comments(text: str) -> Iterator[tuple[int, int, str]]:
+    """Each comment of `text` as (line, 1-based column of its `#`, text). Should the tokenizer
+    fail (it lags behind LibCST on the newest syntax), every `#` counts as a comment start,
+    as it did before directives were tokenized: a directive is never lost."""
+    comments = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text, newline="").readline):
+            if token.type == tokenize.COMMENT:
+                comments.append((token.start[0], token.start[1] + 1, token.string))
+    except (tokenize.TokenError, SyntaxError):
+        return _hashes(text)
+    return iter(comments)
+
+
+def _hashes(text: str) -> Iterator[tuple[int, int, str]]:
+    """From each `#` to the end of its line, as if it started a comment."""
+    line_starts = [0, *(match.end() for match in _NEWLINE.finditer(text))]
+    for match in re.finditer(r"#[^\r\n]*", text):
+        line = bisect.bisect_right(line_starts, match.start())
+        yield line, match.start() - line_starts[line - 1] + 1, match.group()
 
 
 def _merge(current: frozenset[str] | None, new: frozenset[str] | None) -> frozenset[str] | None:

@@ -14,6 +14,7 @@ PHASES = ("read", "parse", "model", "positions", "suppression", "fixes")
 READ, PARSE, MODEL, POSITIONS, SUPPRESSION, FIXES = PHASES
 CACHE = "cache"  # looking results up and storing them (in the main process)
 INDEX = "index"  # building the project index (in the main process)
+SCREEN = "screen"  # the parse screen (in the main process)
 
 
 @dataclass
@@ -63,17 +64,19 @@ def render_timings(
     cache_hits: int,
     workers: int,
     seconds: float,
+    screened: int = 0,
 ) -> str:
     """The `--timings` table: one line per phase, then per rule (`rules`: code and name of
     each enabled rule, all listed), summed over files and processes; and the wall time."""
-    checked = files - prefiltered - cache_hits
+    checked = files - prefiltered - cache_hits - screened
     processes = "this process" if workers <= 1 else f"{workers} worker processes"
     lines = [
         f"Timings: {files} files in {seconds:.3f} s wall: {prefiltered} skipped by the prefilter,"
-        f" {cache_hits} answered by the cache, {checked} checked in {processes}"
+        f" {cache_hits} answered by the cache, {screened} by the parse screen,"
+        f" {checked} checked in {processes}"
         f" ({timings.files_parsed} parses). Seconds, summed over files and processes:",
     ]
-    rows = [(phase, "") for phase in (READ, CACHE, PARSE, MODEL)]
+    rows = [(phase, "") for phase in (INDEX, READ, CACHE, SCREEN, PARSE, MODEL)]
     rows += [(code, name) for code, name in rules]
     rows += [(phase, "") for phase in (POSITIONS, SUPPRESSION, FIXES)]
     width = max(len(label) for label, _ in rows)

@@ -1,5 +1,6 @@
 """Order endpoints: place, return and export orders."""
 
+import requests
 from fastapi import APIRouter as Router
 from fastapi import Depends, status
 from fastapi.responses import PlainTextResponse
@@ -10,6 +11,7 @@ from ..schemas import Order, OrderCreate
 router = Router(prefix="/orders", tags=["orders"], dependencies=[Depends(slow_down_scrapers)])
 
 _ORDERS: dict[int, Order] = {}
+BILLING_URL = "http://billing.internal"
 
 
 # FAPI102: api_route creating something (a return) with the default 200, not 201
@@ -30,12 +32,16 @@ async def place_order(payload: OrderCreate) -> Order:
     return order
 
 
-# FAPI201: blocking call on the event loop (open() reads the disk inside async def)
+def _fetch_invoice(order_id: int) -> str:
+    """Ask the billing service for the invoice text."""
+    return requests.get(f"{BILLING_URL}/invoices/{order_id}", timeout=10).text
+
+
+# FAPI202: the async route calls a sync helper that blocks (requests.get): the loop stalls
 @router.get("/{order_id}/invoice", response_class=PlainTextResponse)
 async def download_invoice(order_id: int) -> str:
     """Return the order's invoice as plain text."""
-    with open(f"invoices/{order_id}.txt") as invoice:
-        return invoice.read()
+    return _fetch_invoice(order_id)
 
 
 # Clean: a plain def runs in FastAPI's threadpool, so blocking I/O is fine

@@ -13,20 +13,23 @@ import hashlib
 import io
 import json
 import marshal
+import multiprocessing
 import os
 import re
 import sys
 import tempfile
 import tokenize
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import fastapi_lint
-from fastapi_lint.project.index import ModuleInfo, ProjectIndex
+from fastapi_lint.project.index import ModuleInfo, ProjectIndex, import_entries
 from fastapi_lint.project.layout import Layout
 from fastapi_lint.project.summary import SUMMARY_VERSION, parse, summarize
+from fastapi_lint.screen import FACTS_VERSION, Facts, ast_tree, file_facts
 
 # What a module that registers routes, includes routers or mounts apps must contain: only
 # those are summarised up front; the others when a name is resolved through them.
@@ -40,21 +43,38 @@ _REGISTERS = re.compile(
 
 # marshal reads about ten times faster than JSON, but only in the Python that wrote it.
 _PYTHON = f"py{sys.version_info[0]}{sys.version_info[1]}"
+# Fewer modules to summarise than this per process: not worth a process.
+SUMMARIES_PER_WORKER = 16
+# The layout of a store entry; part of the store's file name (with the screen's facts).
+_ENTRY_VERSION = 5
+_ENTRY_LENGTH = 5  # stamp, registers, summary, facts, imports
 
 
 class SummaryStore:
-    """Cached module summaries, keyed by path, with the file's size and mtime."""
+    """Cached module summaries, keyed by path, with the file's size and mtime.
+
+    Each summary (and the screen's facts) is kept as `marshal` bytes of its own, in the file
+    and in memory, and turned into objects when first used: a run reads the file whole, but
+    builds only the summaries it uses (a warm run of one file, the route table: not every
+    module), and a summary made in a worker process comes back as bytes. Compressed bytes
+    are ten times smaller than the objects, and worker processes forked later share them."""
+
+    max_file_size: int | None = None  # larger files are left out, as the engine leaves them
 
     def __init__(self, directory: Path | None) -> None:
         self.file = (
             directory
             / fastapi_lint.__version__
-            / f"project-index-v{SUMMARY_VERSION}-{_PYTHON}.data"
+            / f"project-index-v{SUMMARY_VERSION}.{_ENTRY_VERSION}.{FACTS_VERSION}-{_PYTHON}.data"
             if directory is not None
             else None
         )
+        # path -> [stamp, registers, summary, facts, imports]: the summary as `marshal` bytes,
+        # the facts too (or as data when made this run), imports as `index.import_entries`.
         self._entries: dict[str, Any] = self._load()
         self._changed = False
+        self._current: dict[str, ModuleInfo] = {}  # the modules whose entry is up to date
+        self._unsummarised: dict[str, ModuleInfo] = {}  # summarised when first needed
         self.reused = 0
 
     def _load(self) -> dict[str, Any]:
@@ -67,39 +87,95 @@ class SummaryStore:
         return data if isinstance(data, dict) else {}
 
     def module(self, path: Path, name: str, is_package: bool) -> ModuleInfo | None:
-        """The module of a file, its summary from the store while the file is unchanged,
-        else made now (a module that may register routes) or when first needed."""
+        """The module of a file: its summary from the store while the file is unchanged,
+        else made by `summarise` or when first needed."""
         try:
             stat = path.stat()
         except OSError:
             return None
+        if self.max_file_size is not None and stat.st_size > self.max_file_size:
+            return None
         key = str(path)
         stamp = [stat.st_size, stat.st_mtime_ns]
         entry = self._entries.get(key)
-        if isinstance(entry, list) and len(entry) == 3 and entry[0] == stamp:
+        if isinstance(entry, list) and len(entry) == _ENTRY_LENGTH and entry[0] == stamp:
             self.reused += 1
-            return ModuleInfo(name, path, is_package, entry[2], entry[1], tuple(stamp))
+            info = ModuleInfo(name, path, is_package, self._loader(key), entry[1], tuple(stamp))
+            self._current[key] = info
+            return info
         try:
-            data = path.read_bytes()
+            registers = _REGISTERS.search(path.read_bytes()) is not None
         except OSError:
             return None
-        registers = _REGISTERS.search(data) is not None
+        info = ModuleInfo(name, path, is_package, self._loader(key), registers, tuple(stamp))
+        self._unsummarised[key] = info
+        return info
+
+    def _loader(self, key: str) -> Callable[[], dict[str, Any]]:
+        """The summary of a module, as objects: from its entry, else made here now."""
 
         def load() -> dict[str, Any]:
-            summary = summarize_source(data)
-            self._entries[key] = [stamp, registers, summary]
-            self._changed = True
+            if key in self._current:
+                return _unpack(self._entries[key][2])
+            info = self._unsummarised.pop(key)
+            try:
+                summary, facts, imports = summarize_path(info.path)
+            except OSError:  # gone since: nothing to summarise
+                summary, facts, imports = summarize(None), None, []
+            self._add(info, (_pack(summary), facts, imports))
             return summary
 
-        summary = load() if registers else load
-        return ModuleInfo(name, path, is_package, summary, registers, tuple(stamp))
+        return load
+
+    def _add(self, info: ModuleInfo, made: tuple[bytes, Any, list]) -> None:
+        key = str(info.path)
+        self._entries[key] = [list(info.stamp), info.registers, *made]
+        self._current[key] = info
+        self._changed = True
+
+    def summarise(self, jobs: int, *, every_module: bool) -> None:
+        """Summarise, in up to `jobs` processes, the modules not summarised yet: those that
+        may register routes (the index reads them all) or, with `every_module`, all of them
+        (as bytes: see the class docstring). Before a run forks the engine's workers: each
+        would otherwise summarise what it needs on its own (the cross-module rules, the
+        request path), and this process the modules the screen asks about."""
+        pending = [info for info in self._unsummarised.values() if every_module or info.registers]
+        workers = min(jobs, len(pending) // SUMMARIES_PER_WORKER)
+        if workers < 2:
+            for info in pending:
+                info.summary  # noqa: B018 (makes it)
+            return
+        for info, made in _summarise_in_pool(pending, workers):
+            del self._unsummarised[str(info.path)]
+            self._add(info, made)
+
+    def facts(self, path: Path) -> Facts | None:
+        """The screen's facts of a file summarised with `ast` (this run or, its stamp
+        unchanged, an earlier one); None when it was not, or `ast` rejects it."""
+        key = str(path)
+        if key not in self._current:
+            return None
+        facts = self._entries[key][3]
+        return Facts.from_data(_unpack(facts) if isinstance(facts, bytes) else facts)
+
+    def imports(self, info: ModuleInfo) -> list[list[Any]] | None:
+        """What a module of this store imports (`index.import_entries`), without loading its
+        summary; None for a module the store did not make (a buffer's text)."""
+        key = str(info.path)
+        if self._current.get(key) is not info:
+            return None
+        return self._entries[key][4]
 
     def save(self, keep: Iterable[Path]) -> None:
         """Write the summaries of the files in `keep` (those made this run too)."""
         if self.file is None or not self._changed:
             return
         kept = {str(path) for path in keep}
-        entries = {key: value for key, value in self._entries.items() if key in kept}
+        entries = {
+            key: [stamp, registers, summary, _blob(facts), imports]
+            for key, (stamp, registers, summary, facts, imports) in self._entries.items()
+            if key in kept
+        }
         self._changed = False
         with suppress(OSError):
             self.file.parent.mkdir(parents=True, exist_ok=True)
@@ -109,13 +185,72 @@ class SummaryStore:
             os.replace(temporary, self.file)
 
 
-def summarize_source(data: bytes) -> dict[str, Any]:
+def _blob(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else _pack(value)
+
+
+def _pack(value: Any) -> bytes:
+    """`marshal` bytes, compressed: a summary takes about as many bytes as its source,
+    and a quarter of that compressed (the fastest level: made in the workers, read back
+    only for the modules a run uses)."""
+    return zlib.compress(marshal.dumps(value), 1)
+
+
+def _unpack(blob: bytes) -> Any:
+    return marshal.loads(zlib.decompress(blob))
+
+
+def _summarise_in_pool(
+    modules: list[ModuleInfo], workers: int
+) -> Iterator[tuple[ModuleInfo, tuple[bytes, Any, list]]]:
+    """Each module with what `summarize_path` makes of it (the summary as bytes), made by
+    `workers` forked processes; a file one cannot read is left out (made when needed)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    ordered = sorted(modules, key=lambda info: -info.stamp[0])  # the biggest files first
+    chunks = [chunk for start in range(workers * 4) if (chunk := ordered[start :: workers * 4])]
+    paths = [[str(info.path) for info in chunk] for chunk in chunks]
+    method = "fork" if sys.platform == "linux" else None
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for chunk, made in zip(chunks, pool.map(_summarise_files, paths), strict=True):
+            for info, result in zip(chunk, marshal.loads(made), strict=True):
+                if result is not None:
+                    yield info, result
+
+
+def _summarise_files(paths: list[str]) -> bytes:
+    """In a worker: what `summarize_path` makes of some files, each summary as `marshal`
+    bytes of its own (see `SummaryStore`); None for a file it cannot read."""
+    results = []
+    for path in paths:
+        try:
+            summary, facts, imports = summarize_path(Path(path))
+        except OSError:
+            results.append(None)
+            continue
+        results.append((_pack(summary), _pack(facts), imports))
+    return marshal.dumps(results)
+
+
+def summarize_path(path: Path) -> tuple[dict[str, Any], tuple | None, list]:
+    """A module's summary, the screen's facts and its imports (`index.import_entries`)."""
+    summary, facts = summarize_source(path.read_bytes())
+    return summary, facts, import_entries(summary)
+
+
+def summarize_source(data: bytes) -> tuple[dict[str, Any], tuple | None]:
+    """The module's summary, and the screen's facts (as data) from the same `ast` tree: None
+    when `ast` rejects the text (the summary then comes through LibCST: `summary.parse`)."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
     except (UnicodeError, SyntaxError, LookupError):
-        return summarize(None)
-    return summarize(parse(text))
+        return summarize(None), None
+    tree = ast_tree(text)
+    if tree is None:
+        return summarize(parse(text)), None
+    return summarize(tree), file_facts(tree).to_data()
 
 
 def build_index(
@@ -125,11 +260,18 @@ def build_index(
     source_roots: Sequence[Path] = (),
     router_classes: tuple[str, ...] = (),
     cache_dir: Path | None = None,
+    max_file_size: int | None = None,
+    jobs: int | None = None,
+    every_module: bool = False,
 ) -> ProjectIndex:
     """The index of `files` (the project's modules: every Python file under the root that
-    discovery finds, plus the linted files)."""
+    discovery finds, plus the linted files), without those above `max_file_size` bytes.
+    The modules that may register routes are summarised up front, in up to `jobs`
+    processes, and with `every_module` all the others too (see `SummaryStore.summarise`);
+    else they are when first needed."""
     layout = Layout(root, source_roots)
     store = SummaryStore(cache_dir)
+    store.max_file_size = max_file_size
     modules: dict[str, ModuleInfo] = {}
     seen: set[Path] = set()
     for path in files:
@@ -144,6 +286,7 @@ def build_index(
         if name in modules:  # another file claims the name: keep both, apart
             module.key = f"{name}@{_display(module.base, root)}"
         modules[module.key] = module
+    store.summarise(jobs or 1, every_module=every_module)
     index = ProjectIndex(modules, router_classes, root)
     index.store = store
     return index

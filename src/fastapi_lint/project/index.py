@@ -148,6 +148,8 @@ class ProjectIndex(Resolver):
         self._by_app: dict[str, list[Row]] | None = None
         self._registering: frozenset[Path] | None = None
         self._all_stamps: str | None = None
+        self._imports_of: dict[str, tuple[str, ...]] = {}
+        self._app_digests: dict[str, str] = {}
         self._collect()
         self.rows = self._table()
         self._rows_by_route: dict[tuple[str, str, str], list[Row]] = {}
@@ -170,6 +172,16 @@ class ProjectIndex(Resolver):
         if self.store is not None:
             self.store.save(info.path for info in self.modules.values())
 
+    def load_summaries(self) -> None:
+        """Every module's summary as objects (they are loaded when first needed): before
+        worker processes fork, so that they share them."""
+        for info in self.modules.values():
+            info.summary  # noqa: B018 (loads it)
+
+    def rows_in(self, path: Path) -> list[Row]:
+        """The rows of the routes registered in a file (absolute path)."""
+        return self._rows_by_file().get(path, [])
+
     def module_for(self, path: Path) -> ModuleInfo | None:
         return self.by_path.get(path)
 
@@ -183,13 +195,21 @@ class ProjectIndex(Resolver):
         rows = self._rows_by_file().get(path, [])
         apps = {row.app for row in rows if row.app is not None}
         parts = [f"covers project: {self.covers_project}", *(repr(row) for row in rows)]
-        parts.extend(repr(row) for app in sorted(apps) for row in self._rows_by_app()[app])
+        parts.extend(self._app_digest(app) for app in sorted(apps))
         # A router no app serves may be included by any module (FAPI112): all of them count.
         if any(row.app is None for row in rows):
             parts.append(self._every_stamp())
         else:
             parts.extend(_stamps(self._imported_closure(info)))
         return _digest(parts)
+
+    def _app_digest(self, app: str) -> str:
+        """Every row of an app, hashed once per run (each of its files needs them)."""
+        found = self._app_digests.get(app)
+        if found is None:
+            rows = self._rows_by_app()[app]
+            found = self._app_digests[app] = _digest([repr(row) for row in rows])
+        return found
 
     def _every_stamp(self) -> str:
         """The stamps of every module, hashed once per run (many files may need them)."""
@@ -215,26 +235,27 @@ class ProjectIndex(Resolver):
     def _imported_closure(self, start: ModuleInfo) -> list[ModuleInfo]:
         """The project modules `start` imports, directly or through others (sorted)."""
         seen = {start.key}
-        pending = [start]
+        pending = [start.key]
         while pending:
-            info = pending.pop()
-            for imported in self._imported_modules(info):
-                if imported.key not in seen:
-                    seen.add(imported.key)
+            for imported in self._imported_keys(pending.pop()):
+                if imported not in seen:
+                    seen.add(imported)
                     pending.append(imported)
-        return sorted((self.modules[key] for key in seen), key=lambda m: m.key)
+        return [self.modules[key] for key in sorted(seen)]
+
+    def _imported_keys(self, key: str) -> tuple[str, ...]:
+        """The keys of the modules a module imports directly (memoised: every file's digest
+        walks them)."""
+        found = self._imports_of.get(key)
+        if found is None:
+            modules = self._imported_modules(self.modules[key])
+            found = self._imports_of[key] = tuple(dict.fromkeys(m.key for m in modules))
+        return found
 
     def _imported_modules(self, info: ModuleInfo) -> Iterator[ModuleInfo]:
-        summary = info.summary
-        entries = [*summary["imports"].values()]
-        entries.extend([module, None, level] for module, level in summary["stars"])
-        for scope in summary["scopes"].values():
-            entries.extend(
-                data
-                for names in scope["names"].values()
-                for kind, data in names
-                if kind == "import"
-            )
+        entries = self.store.imports(info) if self.store is not None else None
+        if entries is None:
+            entries = import_entries(info.summary)
         for target, name, level in entries:
             absolute = self._absolute(info, target, level)
             if absolute is None:
@@ -548,6 +569,19 @@ class ProjectIndex(Resolver):
         for _ in range(MAX_DEPTH):  # parameters passed on to other functions
             if not self._settle_parameters():
                 break
+
+
+def import_entries(summary: dict[str, Any]) -> list[list[Any]]:
+    """What a module imports, anywhere in it, as `[module, name or None, level]` (the digest
+    of a file follows them; the summary store keeps them beside the summary, so that it
+    needs no summary loaded)."""
+    entries = [*summary["imports"].values()]
+    entries.extend([module, None, level] for module, level in summary["stars"])
+    for scope in summary["scopes"].values():
+        entries.extend(
+            data for names in scope["names"].values() for kind, data in names if kind == "import"
+        )
+    return entries
 
 
 def _site(registration: _Registration) -> Site:

@@ -1,6 +1,7 @@
 """GitHub Actions annotations, GitLab Code Quality JSON and JUnit XML.
 
-Paths are relative to the project root, with forward slashes. Severities map as follows:
+Paths are relative to the repository root (see `repository_root`), with forward slashes.
+Severities map as follows:
 
 | fastapi-lint | GitHub command | GitLab severity |
 | --- | --- | --- |
@@ -22,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from fastapi_lint.diagnostics import Diagnostic, Severity
 from fastapi_lint.fingerprints import fingerprints, relative_path
+from fastapi_lint.reporters import repository_root
 
 GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 GITLAB_SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}
@@ -37,9 +39,10 @@ def render_github(diagnostics: Sequence[Diagnostic], *, root: Path) -> str:
     `::error file=P,line=L,col=C,endLine=EL,endColumn=EC,title=fastapi-lint (CODE)::CODE message`.
     """
     lines = []
+    base = repository_root(root)
     for d in diagnostics:
         properties = {
-            "file": relative_path(d.path, root),
+            "file": relative_path(d.path, base),
             "line": d.start.line,
             "col": d.start.column,
             "endLine": d.end.line,
@@ -70,6 +73,7 @@ def escape_property(text: str) -> str:
 def render_gitlab(diagnostics: Sequence[Diagnostic], *, root: Path) -> str:
     """A GitLab Code Quality report: a JSON array of Code Climate issues, with the
     line-number-free fingerprints that baselines use, so moved code keeps its identity."""
+    base = repository_root(root)
     issues = [
         {
             "description": f"{d.code}: {d.message}",
@@ -77,7 +81,7 @@ def render_gitlab(diagnostics: Sequence[Diagnostic], *, root: Path) -> str:
             "fingerprint": fingerprint,
             "severity": GITLAB_SEVERITIES[d.severity],
             "location": {
-                "path": relative_path(d.path, root),
+                "path": relative_path(d.path, base),
                 "lines": {"begin": d.start.line, "end": _last_line(d)},
             },
         }
@@ -110,7 +114,7 @@ def render_junit(diagnostics: Sequence[Diagnostic], *, root: Path) -> str:
             suites, "testsuite", name="fastapi-lint", tests="1", failures="0", errors="0"
         )
         ET.SubElement(suite, "testcase", name="No errors found", classname="fastapi-lint")
-    for path, items in _by_file(diagnostics, root).items():
+    for path, items in _by_file(diagnostics, repository_root(root)).items():
         count = str(len(items))
         suite = ET.SubElement(
             suites,

@@ -2,8 +2,9 @@
 
 One run. `tool.driver.rules` lists every enabled rule (plus the engine's own codes, such as
 invalid-syntax, when they were reported), with the descriptions trimmed to GitHub's limits.
-Each result points at a path relative to the project root (`uriBaseId` `%SRCROOT%`, whose
-absolute URI is given in `originalUriBaseIds`), with 1-based columns counted in Unicode code
+Each result points at a path relative to the repository root (`uriBaseId` `%SRCROOT%`, whose
+absolute URI is given in `originalUriBaseIds`; see `repository_root`), as GitHub resolves
+paths from the checkout's root, with 1-based columns counted in Unicode code
 points (`columnKind`), and carries a line-number-free fingerprint as
 `partialFingerprints.primaryLocationLineHash`, so an alert survives lines inserted above it.
 """
@@ -20,6 +21,7 @@ from urllib.parse import quote
 from fastapi_lint import __version__
 from fastapi_lint.diagnostics import Diagnostic, Related, Severity
 from fastapi_lint.fingerprints import fingerprints, relative_path
+from fastapi_lint.reporters import repository_root
 from fastapi_lint.rule import Rule
 
 RuleLike = Rule | type[Rule]
@@ -34,7 +36,10 @@ MAX_DESCRIPTION = 1024
 # The engine's diagnostics have no Rule class; SARIF still wants a descriptor for them.
 ENGINE_DESCRIPTIONS = {
     "invalid-syntax": "The file is not valid Python, so no rule could check it.",
-    "unreadable-file": "The file could not be read or decoded, so no rule could check it.",
+    "unreadable-file": (
+        "The file could not be read or decoded, or is larger than `max-file-size`, so no rule "
+        "could check it."
+    ),
 }
 _SECTION = re.compile(r"^## What it does\n(?P<body>.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL)
 
@@ -49,8 +54,9 @@ def render_sarif(
             index[diagnostic.code] = len(descriptors)
             descriptors.append(_engine_descriptor(diagnostic))
     prints = fingerprints(diagnostics, root)
+    base = repository_root(root)
     results = [
-        _result(diagnostic, index[diagnostic.code], fingerprint, root)
+        _result(diagnostic, index[diagnostic.code], fingerprint, base)
         for diagnostic, fingerprint in zip(diagnostics, prints, strict=True)
     ]
     log = {
@@ -67,7 +73,7 @@ def render_sarif(
                         "rules": descriptors,
                     }
                 },
-                "originalUriBaseIds": {SRCROOT: {"uri": root.as_uri().rstrip("/") + "/"}},
+                "originalUriBaseIds": {SRCROOT: {"uri": base.as_uri().rstrip("/") + "/"}},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }

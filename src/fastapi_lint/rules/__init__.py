@@ -16,7 +16,17 @@ from fastapi_lint.rules.asynchronous.sync_session_in_async_function import (
     SyncSessionInAsyncFunction,
 )
 from fastapi_lint.rules.core.unused_noqa import UnusedNoqa
+from fastapi_lint.rules.dependencies.depends_called import DependsCalled
+from fastapi_lint.rules.dependencies.deprecated_on_event import DeprecatedOnEvent
+from fastapi_lint.rules.dependencies.on_event_ignored_with_lifespan import (
+    OnEventIgnoredWithLifespan,
+)
+from fastapi_lint.rules.dependencies.yield_dependency_without_cleanup import (
+    YieldDependencyWithoutCleanup,
+)
+from fastapi_lint.rules.docs.undeclared_error_response import UndeclaredErrorResponse
 from fastapi_lint.rules.docs.undocumented_route import UndocumentedRoute
+from fastapi_lint.rules.observability.print_in_route import PrintInRoute
 from fastapi_lint.rules.pydantic.pydantic_v1_config_class import PydanticV1ConfigClass
 from fastapi_lint.rules.pydantic.pydantic_v1_field_argument import PydanticV1FieldArgument
 from fastapi_lint.rules.pydantic.pydantic_v1_import import PydanticV1Import
@@ -41,8 +51,16 @@ from fastapi_lint.rules.security.exception_detail_leaks_internals import (
 )
 from fastapi_lint.rules.security.hardcoded_secret import HardcodedSecret
 from fastapi_lint.rules.security.jwt_without_verification import JwtWithoutVerification
+from fastapi_lint.rules.security.request_session_in_background_task import (
+    RequestSessionInBackgroundTask,
+)
+from fastapi_lint.rules.security.response_model_exposes_secret import (
+    ResponseModelExposesSecret,
+)
 from fastapi_lint.rules.security.sql_from_string import SqlFromString
 from fastapi_lint.rules.security.trusted_host_wildcard import TrustedHostWildcard
+from fastapi_lint.rules.security.unbounded_page_size import UnboundedPageSize
+from fastapi_lint.rules.security.upload_filename_in_path import UploadFilenameInPath
 
 ALL_RULES: tuple[type[Rule], ...] = (
     UnusedNoqa,
@@ -68,14 +86,24 @@ ALL_RULES: tuple[type[Rule], ...] = (
     JwtWithoutVerification,
     SqlFromString,
     HardcodedSecret,
+    ResponseModelExposesSecret,
     TrustedHostWildcard,
     DebugEnabled,
     ExceptionDetailLeaksInternals,
+    UnboundedPageSize,
+    UploadFilenameInPath,
+    RequestSessionInBackgroundTask,
     UndocumentedRoute,
+    UndeclaredErrorResponse,
     PydanticV1ConfigClass,
     PydanticV1Validator,
     PydanticV1Method,
     PydanticV1FieldArgument,
     PydanticV1Import,
+    DependsCalled,
+    YieldDependencyWithoutCleanup,
+    OnEventIgnoredWithLifespan,
+    DeprecatedOnEvent,
+    PrintInRoute,
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

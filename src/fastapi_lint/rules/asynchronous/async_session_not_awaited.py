@@ -6,6 +6,7 @@ from fastapi_lint.blocking import FAPI204
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.receivers import async_method_calls
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts, calls_typed_method
 from fastapi_lint.semantic import FileModel
 
 
@@ -97,6 +98,9 @@ class AsyncSessionNotAwaited(Rule):
     # AsyncSession is imported from `sqlalchemy.ext.asyncio` or `sqlmodel.ext.asyncio`, and
     # only an `async def` is checked.
     triggers = (b"async",)
+
+    def screen(self, facts: Facts) -> bool:
+        return facts.statement_calls and calls_typed_method(facts, FAPI204)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         for site, function, method in async_method_calls(model, FAPI204):

@@ -4,12 +4,13 @@ import linecache
 from collections.abc import Iterator
 
 from fastapi_lint.diagnostics import Position, Related, Severity
-from fastapi_lint.project.index import Func
+from fastapi_lint.project.index import Func, ProjectIndex
 from fastapi_lint.project.reach import Chain, Reach, reach
 from fastapi_lint.project.request_path import serves_requests
 from fastapi_lint.project_calls import project_callee
 from fastapi_lint.receivers import executing_async_function
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts, may_serve_requests, ready_request_path
 from fastapi_lint.semantic import CallSite, FileModel, Scope, scope_qualname
 
 
@@ -132,10 +133,15 @@ class BlockingCallViaHelper(Rule):
 
     code = "FAPI202"
     name = "blocking-call-via-helper"
-    preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.WARNING
     # Only an `async def` is checked.
     triggers = (b"async",)
+
+    def screen(self, facts: Facts) -> bool:
+        return facts.has_async and may_serve_requests(facts) and facts.calls_blocking_helper
+
+    def prepare(self, index: ProjectIndex) -> None:
+        ready_request_path(index)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         index = model.project.index

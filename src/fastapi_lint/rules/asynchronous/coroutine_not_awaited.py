@@ -6,6 +6,7 @@ from fastapi_lint.diagnostics import Severity
 from fastapi_lint.project.reach import reach
 from fastapi_lint.project_calls import project_callee
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import BindingKind, FileModel
 
 
@@ -97,6 +98,11 @@ class CoroutineNotAwaited(Rule):
     severity = Severity.ERROR
     # The rule only reports in files that show an `async def` or an import of `async...`.
     triggers = (b"async",)
+
+    def screen(self, facts: Facts) -> bool:
+        # A dropped call, in a file that mentions `async` (see `_mentions_async`).
+        mentions_async = facts.has_async or any("async" in name for name in facts.names)
+        return facts.statement_calls and mentions_async
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         index = model.project.index

@@ -12,6 +12,7 @@ from fastapi_lint.receivers import (
     reported_methods,
 )
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts, calls_typed_method
 from fastapi_lint.semantic import CallSite, FileModel
 
 
@@ -85,6 +86,11 @@ class CpuBoundCallInAsyncFunction(Rule):
     severity = Severity.WARNING
     # Only an `async def` is checked.
     triggers = (b"async",)
+
+    def screen(self, facts: Facts) -> bool:
+        if not facts.has_async:
+            return False
+        return bool(facts.async_targets & CPU_BOUND_CALLS) or calls_typed_method(facts, FAPI205)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         typing = receivers(model)

@@ -6,6 +6,7 @@ from fastapi_lint.blocking import FAPI203
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.receivers import async_method_calls
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts, calls_typed_method
 from fastapi_lint.semantic import FileModel
 
 
@@ -103,6 +104,9 @@ class SyncSessionInAsyncFunction(Rule):
     severity = Severity.ERROR
     # Only an `async def` is checked.
     triggers = (b"async",)
+
+    def screen(self, facts: Facts) -> bool:
+        return facts.has_async and calls_typed_method(facts, FAPI203)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         for site, function, method in async_method_calls(model, FAPI203):

@@ -9,6 +9,7 @@ from fastapi_lint.diagnostics import Applicability, Position, Severity
 from fastapi_lint.fixes import Fix
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.suppression import Directive, Suppressions
 
 if TYPE_CHECKING:
@@ -104,6 +105,9 @@ class UnusedNoqa(Rule):
     fix_safety = "safe"
     # A directive this rule reports names one of our codes.
     triggers = (b"FAPI", b"fapi", b"Fapi")
+
+    def screen(self, facts: Facts) -> bool:
+        return facts.noqa
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         # Reported by the engine after suppressions are applied: see `unused_directives`.

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import FileModel, Route, string_value
 
 # Either one shows in `/docs` next to the operation.
@@ -81,6 +82,9 @@ class UndocumentedRoute(Rule):
     name = "undocumented-route"
     severity = Severity.INFO
     default_enabled = False
+
+    def screen(self, facts: Facts) -> bool:
+        return facts.any_route()
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         reported: set[cst.FunctionDef] = set()

@@ -7,6 +7,7 @@ from fastapi_lint.fixes import Applicability, Fix, RequiredImport
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.pydantic_models import in_version_branch, is_pydantic_v1_code
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import FileModel, Scope, is_false, is_true
 
 MODEL = "pydantic.BaseModel"
@@ -106,6 +107,9 @@ class PydanticV1ConfigClass(Rule):
     fixable = True
     fix_safety = "safe"
     triggers = (b"class Config",)
+
+    def screen(self, facts: Facts) -> bool:
+        return "Config" in facts.nested_classes and not facts.pydantic_v1_project
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         if is_pydantic_v1_code(model):

@@ -9,6 +9,7 @@ from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.names import canonical
 from fastapi_lint.pydantic_models import in_version_branch, is_pydantic_v1_code
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import (
     BindingKind,
     CallSite,
@@ -61,6 +62,9 @@ _REMOVED = {
     "const": "was removed in Pydantic 2: annotate the field with `Literal[...]`",
     "unique_items": "was removed in Pydantic 2: use a `set` type, or validate uniqueness",
 }
+
+
+_V1_KEYWORDS = frozenset({*_FIELD_KEYWORDS, *_COLLECTION_KEYWORDS, *_REGEX, *_FASTAPI_REGEX})
 
 
 class PydanticV1FieldArgument(Rule):
@@ -139,6 +143,9 @@ class PydanticV1FieldArgument(Rule):
     fixable = True
     fix_safety = "sometimes"
     triggers = (b"regex", b"_items", b"allow_mutation", b"const")
+
+    def screen(self, facts: Facts) -> bool:
+        return bool(facts.keywords & _V1_KEYWORDS) and not facts.pydantic_v1_project
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         if is_pydantic_v1_code(model):

@@ -8,6 +8,7 @@ from fastapi_lint.fixes import Applicability, Fix, RequiredImport
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.pydantic_models import is_pydantic_v1_code, walk
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import BindingKind, FileModel, string_value
 
 # Names Pydantic 2 removed: importing one fails (`pydantic._migration.REMOVED_IN_V2`).
@@ -125,6 +126,9 @@ class _Import:
     top_level: bool  # the line is a statement of the module itself
 
 
+_PACKAGES = frozenset(name.split(".", 1)[0] for name in [*CHANGES, *REMOVED])
+
+
 class PydanticV1Import(Rule):
     """Import of a Pydantic v1 name that Pydantic 2 moved, deprecated or removed.
 
@@ -205,6 +209,11 @@ class PydanticV1Import(Rule):
     fixable = True
     fix_safety = "sometimes"
     triggers = (b"pydantic",)
+
+    def screen(self, facts: Facts) -> bool:
+        if facts.pydantic_v1_project:  # `is_pydantic_v1_code`
+            return False
+        return any(module.split(".", 1)[0] in _PACKAGES for module in facts.modules)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         if is_pydantic_v1_code(model):

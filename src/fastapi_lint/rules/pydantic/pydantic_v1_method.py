@@ -16,6 +16,7 @@ from fastapi_lint.pydantic_models import (
     walk_with_scopes,
 )
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import BindingKind, CallSite, FileModel, Scope
 
 INSTANCE, CLASS = "instance", "class"
@@ -156,6 +157,11 @@ class PydanticV1Method(Rule):
         b".dict(", b".json(", b".copy(", b"parse_obj", b"parse_raw", b"parse_file",
         b"from_orm", b"schema", b"update_forward_refs", b"construct", b"__fields",
     )  # fmt: skip
+
+    def screen(self, facts: Facts) -> bool:
+        if facts.pydantic_v1_project:  # `is_pydantic_v1_code`
+            return False
+        return bool(facts.calls & METHODS.keys()) or bool(facts.names & ATTRIBUTES.keys())
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         if is_pydantic_v1_code(model):

@@ -8,6 +8,7 @@ from fastapi_lint.fixes import Applicability, Fix, RequiredImport
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.pydantic_models import in_version_branch, is_pydantic_v1_code
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts, QualifiedNames
 from fastapi_lint.semantic import BindingKind, FileModel, Scope, children, is_false, is_true
 
 VALIDATOR = frozenset({"pydantic.validator", "pydantic.class_validators.validator"})
@@ -33,6 +34,9 @@ class _Decorator:
     function: cst.FunctionDef
     scope: Scope  # where the decorator is evaluated: the class body
     root: bool
+
+
+_DECORATOR_NAMES = QualifiedNames(VALIDATOR | ROOT_VALIDATOR)
 
 
 class PydanticV1Validator(Rule):
@@ -128,6 +132,9 @@ class PydanticV1Validator(Rule):
     fixable = True
     fix_safety = "unsafe"
     triggers = (b"validator",)
+
+    def screen(self, facts: Facts) -> bool:
+        return _DECORATOR_NAMES.named(facts) and not facts.pydantic_v1_project
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         if is_pydantic_v1_code(model):

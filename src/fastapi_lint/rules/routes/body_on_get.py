@@ -11,6 +11,7 @@ from fastapi_lint.route_params import (
     bodyless_route_parameters,
 )
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import FileModel, Route
 
 
@@ -100,6 +101,9 @@ class BodyOnGet(Rule):
     name = "body-on-get"
     preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.WARNING
+
+    def screen(self, facts: Facts) -> bool:
+        return facts.any_route("get", "head", "api_route")
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         for route, param in bodyless_route_parameters(model):

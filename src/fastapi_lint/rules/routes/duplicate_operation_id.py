@@ -17,6 +17,7 @@ from fastapi_lint.project.app_routes import (
 )
 from fastapi_lint.project.index import UNKNOWN_PART, ProjectIndex, Row
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import FileModel
 
 
@@ -100,6 +101,16 @@ class DuplicateOperationId(Rule):
     code = "FAPI111"
     name = "duplicate-operation-id"
     severity = Severity.WARNING
+
+    def screen(self, facts: Facts) -> bool:
+        # The analysis of the route table, on every row the file registers.
+        index = facts.index
+        if index is None or not (facts.served and facts.any_route(keyword="operation_id")):
+            return False
+        return _first_problem(index, facts.rows) is not None
+
+    def prepare(self, index: ProjectIndex) -> None:
+        app_tables(index)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         index = model.project.index

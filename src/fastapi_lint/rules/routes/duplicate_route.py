@@ -19,6 +19,7 @@ from fastapi_lint.project.app_routes import (
 )
 from fastapi_lint.project.index import ProjectIndex, Row
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import FileModel
 
 
@@ -102,6 +103,16 @@ class DuplicateRoute(Rule):
     code = "FAPI104"
     name = "duplicate-route"
     severity = Severity.ERROR
+
+    def screen(self, facts: Facts) -> bool:
+        # The analysis of the route table, on every row the file registers.
+        index = facts.index
+        if index is None or not (facts.served and facts.any_route()):
+            return False
+        return _first_duplicate(index, facts.rows) is not None
+
+    def prepare(self, index: ProjectIndex) -> None:
+        app_tables(index)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         index = model.project.index

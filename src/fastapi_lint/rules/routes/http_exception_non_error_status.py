@@ -9,12 +9,17 @@ from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.names import canonical
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts, QualifiedNames
 from fastapi_lint.semantic import CallSite, FileModel, Scope, string_value
 
 _STATUS_MODULES = ("starlette.status.", "fastapi.status.")
 _STATUS_CONSTANT = re.compile(r"HTTP_(\d{3})_\w+")
 _HTTP_STATUS = "http.HTTPStatus."
 _NOT_MODIFIED = 304  # raised from a dependency for a conditional GET: FastAPI sends no body
+
+
+# Every spelling of `HTTPException` (see `names.canonical`).
+_HTTP_EXCEPTION = QualifiedNames({names.HTTP_EXCEPTION, "starlette.exceptions.HTTPException"})
 
 
 class HttpExceptionNonErrorStatus(Rule):
@@ -92,6 +97,9 @@ class HttpExceptionNonErrorStatus(Rule):
     preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.WARNING
     triggers = (b"HTTPException",)
+
+    def screen(self, facts: Facts) -> bool:
+        return _HTTP_EXCEPTION.named(facts)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         for site in _http_exceptions(model):

@@ -7,7 +7,11 @@ from fastapi_lint.diagnostics import Severity
 from fastapi_lint.fixes import Applicability, Fix
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts, last_names
 from fastapi_lint.semantic import FileModel
+
+# `calls_to` finds dependencies by these call names.
+_DEPENDENCY_CALLS = last_names((names.DEPENDS, names.SECURITY))
 
 
 class HttpExceptionReturned(Rule):
@@ -72,6 +76,13 @@ class HttpExceptionReturned(Rule):
     fixable = True
     fix_safety = "safe"
     triggers = (b"HTTPException",)
+
+    def screen(self, facts: Facts) -> bool:
+        # `return HTTPException(...)` (or of a subclass of this file) in a route handler or a
+        # dependency.
+        if not facts.returned_calls & facts.subclasses("HTTPException"):
+            return False
+        return facts.any_route() or bool(facts.calls & _DEPENDENCY_CALLS)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         for statement, scope in model.returns:

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.route_params import SCALAR_SEQUENCE, Parameter, bodyless_route_parameters
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import FileModel, Route
 
 
@@ -78,6 +79,9 @@ class ListParamBecomesBody(Rule):
     name = "list-param-becomes-body"
     preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.ERROR
+
+    def screen(self, facts: Facts) -> bool:
+        return facts.any_route("get", "head", "api_route")
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         for route, param in bodyless_route_parameters(model):

@@ -6,6 +6,7 @@ from fastapi_lint.diagnostics import Severity
 from fastapi_lint.handlers import gives_response, handler_returns, is_constant
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import FileModel, Route, Scope, status_code, string_value
 
 _DECLARES_RESPONSE = frozenset({"response_model", "response_class"})
@@ -100,6 +101,9 @@ class MissingResponseModel(Rule):
     name = "missing-response-model"
     severity = Severity.WARNING
     default_enabled = False
+
+    def screen(self, facts: Facts) -> bool:
+        return facts.any_route()
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         returns = handler_returns(model)

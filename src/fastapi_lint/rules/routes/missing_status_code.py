@@ -15,6 +15,7 @@ from fastapi_lint.handlers import (
 )
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Option, Rule, string_list
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import FileModel, Route
 
 if TYPE_CHECKING:
@@ -160,6 +161,9 @@ class MissingStatusCode(Rule):
             "for routes that answer 200 on purpose",
         ),
     )
+
+    def screen(self, facts: Facts) -> bool:
+        return facts.any_route()
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         returns = handler_returns(model)

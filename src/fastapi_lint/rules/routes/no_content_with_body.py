@@ -12,6 +12,7 @@ from fastapi_lint.handlers import (
 )
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import FileModel, Route, Scope, status_code, string_value
 
 NO_BODY = frozenset({204, 205, 304})  # FastAPI refuses a response model for these
@@ -86,6 +87,9 @@ class NoContentWithBody(Rule):
     name = "no-content-with-body"
     preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.ERROR
+
+    def screen(self, facts: Facts) -> bool:
+        return facts.any_route(keyword="status_code")
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         returns = handler_returns(model)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
+from fastapi_lint.route_context import context_sets, local_router
 from fastapi_lint.route_params import (
     DEPENDENCY,
     INJECTED,
@@ -21,6 +22,7 @@ from fastapi_lint.route_params import (
     project_definition,
 )
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import BindingKind, FileModel, Route, Scope, string_value
 
 _UNKNOWN_PART = "{?}"
@@ -120,6 +122,9 @@ class PathParameterMismatch(Rule):
     preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.WARNING
 
+    def screen(self, facts: Facts) -> bool:
+        return (facts.served or facts.unserved) and facts.any_route()
+
     def check(self, model: FileModel) -> Iterator[Finding]:
         reported: set[cst.Param] = set()  # a handler of several routes: its parameter once
         for route in model.routes:
@@ -145,7 +150,7 @@ class PathParameterMismatch(Rule):
             return
         if set(wanted) <= _declared_names(model, handler):
             return  # the common case, without following anything
-        if _context_dependencies(model, route):
+        if context_sets(model, route, "dependencies", local_router(model, route) is not None):
             return
         reads = _Reads()
         reads.function(model, handler)
@@ -268,7 +273,7 @@ class _Reads:
         self.dependency_list(
             Where(model, route.scope, follow_imports=True), route.keyword_value("dependencies")
         )
-        receiver = _local_constructor(model, route)
+        receiver = local_router(model, route)
         if receiver is not None:
             call, scope = receiver
             if any(arg.star == "**" for arg in call.args):
@@ -446,46 +451,3 @@ def _request_used_for_path(model: FileModel, function: cst.FunctionDef, name: st
             names.append(node)
         stack.extend(node.children)
     return any(node not in attribute_bases for node in names)
-
-
-def _local_constructor(model: FileModel, route: Route) -> tuple[cst.Call, Scope] | None:
-    """`APIRouter(...)` of the route's receiver, when this file binds it once."""
-    receiver = route.receiver
-    if not isinstance(receiver, cst.Name):
-        return None
-    where = model.binding_scope(receiver.value, route.scope)
-    bindings = where.bindings[receiver.value] if where is not None else []
-    if len(bindings) == 1 and bindings[0].kind is BindingKind.ASSIGN:
-        value = bindings[0].value
-        if isinstance(value, cst.Call):
-            return value, where  # type: ignore[return-value]
-    return None
-
-
-def _context_dependencies(model: FileModel, route: Route) -> bool:
-    """Whether a router, an `include_router` call or an app serving the route has
-    `dependencies=` that we do not follow (the route's own router, when built in this file,
-    is followed)."""
-    index = model.project.index
-    if index is None:
-        return True
-    own = _local_constructor(model, route) is not None
-    for row in route.rows:
-        sites = row.sites
-        for position, site in enumerate(sites):
-            is_own_router = position == len(sites) - 1
-            info = index.objects.get(site.receiver)
-            keywords = info.keywords if info is not None else {}
-            if not (is_own_router and own) and keywords.keys() & {"dependencies", "**"}:
-                return True
-            if not is_own_router and _include_has_dependencies(index, site):
-                return True
-    return False
-
-
-def _include_has_dependencies(index: object, site: object) -> bool:
-    module = index.modules.get(site.module)  # type: ignore[attr-defined]
-    if module is None:
-        return True
-    calls = [c for c in module.summary["includes"] if c["line"] == site.line]  # type: ignore[attr-defined]
-    return not calls or any(c["kw"].keys() & {"dependencies", "**"} for c in calls)

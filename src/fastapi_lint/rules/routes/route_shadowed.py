@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fastapi_lint.diagnostics import Severity
@@ -19,6 +19,7 @@ from fastapi_lint.project.app_routes import (
 from fastapi_lint.project.index import ProjectIndex, Row
 from fastapi_lint.project.matching import covers
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import FileModel, Route
 
 # Starlette's `add_route` without `methods=` answers every method: no method is shadowed.
@@ -123,6 +124,16 @@ class RouteShadowed(Rule):
     name = "route-shadowed"
     severity = Severity.ERROR
 
+    def screen(self, facts: Facts) -> bool:
+        # The analysis of the route table, on every row the file registers.
+        index = facts.index
+        if index is None or not (facts.served and facts.any_route()):
+            return False
+        return _first_shadow(index, facts.rows) is not None
+
+    def prepare(self, index: ProjectIndex) -> None:
+        app_tables(index)
+
     def check(self, model: FileModel) -> Iterator[Finding]:
         index = model.project.index
         if index is None:
@@ -130,7 +141,7 @@ class RouteShadowed(Rule):
         for route in model.routes:
             if _answers_any_method(route):
                 continue
-            shadow = _first_shadow(index, route)
+            shadow = _first_shadow(index, route_rows(route))
             if shadow is not None:
                 yield self._report(index, route, shadow)
 
@@ -161,9 +172,9 @@ def _answers_any_method(route: Route) -> bool:
     return route.call.func.attr.value in _ANY_METHOD_CALLS and "methods" not in route.keywords
 
 
-def _first_shadow(index: ProjectIndex, route: Route) -> _Shadow | None:
+def _first_shadow(index: ProjectIndex, rows: Sequence[Row]) -> _Shadow | None:
     tables = app_tables(index)
-    for row in route_rows(route):
+    for row in rows:
         later = pattern(row)
         methods = known_methods(row)
         if row.app is None or later is None or methods is None:

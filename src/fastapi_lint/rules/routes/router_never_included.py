@@ -5,7 +5,9 @@ from collections.abc import Iterator
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.project.app_routes import route_rows
 from fastapi_lint.project.inclusion import Unserved, display_key, unserved_first_rows
+from fastapi_lint.project.index import ProjectIndex
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.semantic import FileModel
 
 
@@ -84,6 +86,16 @@ class RouterNeverIncluded(Rule):
     code = "FAPI112"
     name = "router-never-included"
     severity = Severity.WARNING
+
+    def screen(self, facts: Facts) -> bool:
+        index = facts.index
+        if index is None or not index.covers_project or not facts.any_route():
+            return False
+        firsts = unserved_first_rows(index)
+        return any(row in firsts for row in facts.rows)
+
+    def prepare(self, index: ProjectIndex) -> None:
+        unserved_first_rows(index)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         index = model.project.index

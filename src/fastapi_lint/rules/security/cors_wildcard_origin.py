@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from fastapi_lint import names
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
-from fastapi_lint.rule import Finding, Option, OptionError, Rule
+from fastapi_lint.rule import Finding, Option, Rule, boolean
+from fastapi_lint.screen import Facts, QualifiedNames
 from fastapi_lint.semantic import BindingKind, CallSite, FileModel, Scope, is_true, string_value
 
 # An origin no legitimate allow-list accepts: a regex matching it lets any site in.
@@ -14,10 +15,7 @@ _ATTACKER_ORIGIN = "https://attacker.invalid"
 _DEPTH = 8  # names bound to names bound to ...
 
 
-def _boolean(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise OptionError("expected true or false")
-    return value
+_CORS_MIDDLEWARE = QualifiedNames({names.CORS_MIDDLEWARE, "fastapi.middleware.cors.CORSMiddleware"})
 
 
 class CorsWildcardOrigin(Rule):
@@ -97,9 +95,12 @@ class CorsWildcardOrigin(Rule):
             "without-credentials",
             False,
             "also report a wildcard origin without `allow_credentials=True`",
-            _boolean,
+            boolean,
         ),
     )
+
+    def screen(self, facts: Facts) -> bool:
+        return _CORS_MIDDLEWARE.named(facts)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         for site in model.calls:

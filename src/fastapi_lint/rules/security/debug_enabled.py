@@ -7,6 +7,7 @@ from fastapi_lint import names
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Option, Rule
+from fastapi_lint.screen import Facts
 from fastapi_lint.security_facts import (
     ancestors,
     boolean,
@@ -107,6 +108,9 @@ class DebugEnabled(Rule):
     severity = Severity.WARNING
     triggers = (b"debug", b"reload")
     options = (Option("skip-test-files", True, "Do not check test files.", boolean),)
+
+    def screen(self, facts: Facts) -> bool:
+        return bool(facts.keywords & {"debug", "reload"})
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         if self.settings["skip-test-files"] and is_test_file(model):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts, QualifiedNames
 from fastapi_lint.security_facts import (
     argument,
     calls_of,
@@ -40,6 +41,9 @@ class _Decode:
     @property
     def token(self) -> cst.BaseExpression | None:
         return argument(self.site.call, 0, "jwt" if self.library == "pyjwt" else "token")
+
+
+_CALLED = QualifiedNames(_PYJWT_DECODE | _JOSE_DECODE | _JOSE_VERIFY | _UNVERIFIED_CLAIMS)
 
 
 class JwtWithoutVerification(Rule):
@@ -119,6 +123,9 @@ class JwtWithoutVerification(Rule):
     preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.ERROR
     triggers = (b"jwt", b"jose")
+
+    def screen(self, facts: Facts) -> bool:
+        return _CALLED.named(facts)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         if {"jwt", "jose"} & set(model.project.names):

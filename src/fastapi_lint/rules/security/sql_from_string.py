@@ -7,6 +7,7 @@ from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.receivers import receivers
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts, QualifiedNames
 from fastapi_lint.security_facts import argument, written_values
 from fastapi_lint.semantic import BindingKind, CallSite, FileModel, Scope, string_value
 
@@ -87,6 +88,9 @@ _SAFE_TYPES = frozenset(
     }
 )
 _WRAPPERS = frozenset({"typing.Optional", "typing_extensions.Optional", names.ANNOTATED})
+
+
+_TEXT_NAMES = QualifiedNames(_TEXT)
 
 
 class SqlFromString(Rule):
@@ -189,6 +193,10 @@ class SqlFromString(Rule):
         b"asyncpg",
         b"databases",
     )
+
+    def screen(self, facts: Facts) -> bool:
+        # `_may_run_sql`: a method named like one that runs SQL, or `text(...)`.
+        return bool(facts.calls & _SQL_METHODS) or _TEXT_NAMES.named(facts)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         inputs_of: dict[Scope | None, set[str]] = {}  # by the function that runs the call

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from fastapi_lint.diagnostics import Severity
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
+from fastapi_lint.screen import Facts, QualifiedNames
 from fastapi_lint.security_facts import (
     argument,
     has_unpacking,
@@ -17,6 +18,9 @@ TRUSTED_HOST_MIDDLEWARE = "starlette.middleware.trustedhost.TrustedHostMiddlewar
 _SPELLINGS = frozenset(
     {TRUSTED_HOST_MIDDLEWARE, "fastapi.middleware.trustedhost.TrustedHostMiddleware"}
 )
+
+
+_TRUSTED_HOST = QualifiedNames(_SPELLINGS)
 
 
 class TrustedHostWildcard(Rule):
@@ -74,6 +78,9 @@ class TrustedHostWildcard(Rule):
     preview = True  # not yet reviewed on enough real findings: see its page
     severity = Severity.WARNING
     triggers = (b"TrustedHostMiddleware",)
+
+    def screen(self, facts: Facts) -> bool:
+        return _TRUSTED_HOST.named(facts)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         for site in model.calls:

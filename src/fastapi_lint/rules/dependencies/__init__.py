@@ -1,0 +1,1 @@
+"""Dependencies and app lifecycle (FAPI6xx): `Depends`, yield dependencies, startup and shutdown."""

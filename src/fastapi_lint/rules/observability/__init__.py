@@ -1,0 +1,1 @@
+"""Observability (FAPI7xx): how routes and dependencies report what they do."""
