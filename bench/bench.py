@@ -907,7 +907,7 @@ def compute_ratios(by_key: dict[str, Result], target_kind: str, timeout: float) 
         name = "cold / parse-only, CPU time (all processes)"
         ratios.append(Ratio(name, value, f"{value:.2f}x", "-", "info"))
     # The parse screen, and another fastapi-lint (`--baseline-cmd`), on the same cores.
-    for key, label in (("ours_cold_noscreen", "--no-screen"), ("baseline_cold", "baseline")):
+    for key, label in (("noscreen_cold", "--no-screen"), ("baseline_cold", "baseline")):
         value = seconds_ratio(by_key.get(key), par)
         if by_key.get(key) is not None:
             name = f"cold {label} / parse-only, same cores ({cores})"
@@ -998,8 +998,9 @@ def compute_ratios(by_key: dict[str, Result], target_kind: str, timeout: float) 
             )
         )
 
-    # Peak memory over all our runs: the largest single process (max RSS, GNU time), and the
-    # sum over all processes of a run (worker pools included; sampled), as RSS and as PSS.
+    # Peak memory over all our runs (not the --no-screen and baseline ones, there to compare
+    # with): the largest single process (max RSS, GNU time), and the sum over all processes
+    # of a run (worker pools included; sampled), as RSS and as PSS.
     ours_runs = [
         r for k, r in by_key.items() if k.startswith(("ours_", "single_", "project_")) and r.ok
     ]
@@ -1361,7 +1362,7 @@ def main(argv: list[str] | None = None) -> int:
                 ours,
                 [str(target)],
                 args.repeat,
-                key="ours_cold_noscreen",
+                key="noscreen_cold",
                 tool="fastapi-lint check cold --no-screen",
                 extra=("--no-screen",),
             )

@@ -475,7 +475,7 @@ def test_every_module_is_summarised_up_front_in_parallel_and_as_a_serial_build(t
     from fastapi_lint.project.build import build_index
 
     files = _modules(tmp_path, 24)
-    parallel = build_index(files, tmp_path, jobs=2)
+    parallel = build_index(files, tmp_path, jobs=2, every_module=True)
     serial = build_index(files, tmp_path)
     assert all(parallel.store.facts(path) is not None for path in files)
     assert parallel.rows == serial.rows
@@ -490,9 +490,9 @@ def test_the_summary_store_reads_back_what_it_wrote(tmp_path):
 
     files = _modules(tmp_path / "project", 20)
     cache = tmp_path / "cache"
-    first = build_index(files, tmp_path / "project", cache_dir=cache, jobs=2)
+    first = build_index(files, tmp_path / "project", cache_dir=cache, jobs=2, every_module=True)
     first.save()
-    again = build_index(files, tmp_path / "project", cache_dir=cache, jobs=2)
+    again = build_index(files, tmp_path / "project", cache_dir=cache, jobs=2, every_module=True)
     assert again.store.reused == len(files)
     assert again.rows == first.rows
     assert all(again.store.facts(path) == first.store.facts(path) for path in files)
@@ -507,3 +507,31 @@ def test_the_screen_answers_files_and_changes_no_output(run_cli, tmp_path):
     assert screened.stdout == plain.stdout and "FAPI201" not in screened.stdout
     assert " 0 by the parse screen" not in screened.stderr.splitlines()[0]
     assert " 0 by the parse screen" in plain.stderr.splitlines()[0]
+
+
+def test_a_file_digest_follows_its_imports_transitively_through_cycles(tmp_path):
+    """The digest of a file changes when a module it imports, directly, through others or
+    through a cycle, changes; and only then."""
+    from fastapi_lint.project.build import build_index
+
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from pkg import b\n",
+        "pkg/b.py": "from pkg import c\n",
+        "pkg/c.py": "X = 1\n",
+        "pkg/d.py": "Y = 2\n",
+        "pkg/e.py": "from pkg.f import g\nfrom . import c\n",
+        "pkg/f.py": "from pkg.e import *\ndef g(): ...\n",
+    }
+    project(tmp_path, files)
+    paths = sorted(tmp_path.rglob("*.py"))
+
+    def digests() -> dict[str, str]:
+        index = build_index(paths, tmp_path)
+        return {path.stem: index.file_digest(path) for path in paths}
+
+    before = digests()
+    changed = tmp_path / "pkg/c.py"
+    changed.write_text("X = 22\n")
+    after = digests()
+    assert {name for name in before if before[name] != after[name]} == {"a", "b", "c", "e", "f"}

@@ -19,7 +19,7 @@ import os
 import time
 import tokenize
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +45,11 @@ from fastapi_lint.timings import CACHE, INDEX, READ, SCREEN, Timings
 if TYPE_CHECKING:
     from fastapi_lint.engine import Engine, FileResult
     from fastapi_lint.runner import Item
+
+
+# Linting at least this many files, LibCST is loaded while worker processes summarise the
+# project's modules (this process would wait for them, idle).
+LOAD_LIBCST_EARLY = 16
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,8 @@ def lint_paths(
             # Every module summarised now, in parallel, once: the screen's questions and the
             # engine's workers find them made.
             every_module=True,
+            # A run of many files most likely parses some: LibCST loads meanwhile.
+            meanwhile=_load_libcst if len(discovery.files) >= LOAD_LIBCST_EARLY else None,
         )
     run = RunResult(files_checked=len(discovery.files), timings=run_timings)
     run.routes_checked, run.apps_checked = _routes_and_apps(project, discovery.files)
@@ -223,6 +230,12 @@ def lint_paths(
         run.baselined, run.stale_baseline_entries = match.baselined, len(match.stale)
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _load_libcst() -> None:
+    from fastapi_lint.lazy import libcst
+
+    libcst.parse_module("")  # its native parser too
 
 
 def _discover(paths: Sequence[str | Path], settings: Settings) -> Discovery:
@@ -352,6 +365,7 @@ def build_project(
     sources: Mapping[Path, str] | None = None,
     jobs: int | None = None,
     every_module: bool = False,
+    meanwhile: Callable[[], object] | None = None,
 ) -> ProjectModules:
     """The project's module names and index: every Python module under the project root
     (with the configured excludes) and the linted files, summaries cached in `cache_dir`.
@@ -359,7 +373,8 @@ def build_project(
     the index covers the linted files alone: a run from a home directory never walks it.
     `sources` (absolute path -> text) replaces what the disk has of those files. The
     modules that may register routes are summarised up front, in up to `jobs` processes;
-    with `every_module`, all of them (see `SummaryStore.summarise`)."""
+    with `every_module`, all of them (see `SummaryStore.summarise`, which runs `meanwhile`
+    while its workers summarise)."""
     covers_project = _is_project(settings)
     project_files = _discover([settings.root], settings).files if covers_project else []
     index = build_index(
@@ -371,6 +386,7 @@ def build_project(
         max_file_size=settings.max_file_size,
         jobs=jobs,
         every_module=every_module,
+        meanwhile=meanwhile,
     )
     index.covers_project = covers_project
     if sources:

@@ -4,7 +4,8 @@ A summary is reused while its file's size and modification time are unchanged, a
 does, so a warm run (or a pre-commit run naming a few files) does not read the project again.
 The summaries live in one file beside the result cache
 (`<cache dir>/<version>/project-index-v<N>-py<X.Y>.data`, in `marshal` format), written
-atomically.
+atomically. A run of many files summarises every module up front, in worker processes
+(`SummaryStore.summarise`), once, before the engine's workers fork.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from fastapi_lint.project.layout import Layout
 from fastapi_lint.project.summary import SUMMARY_VERSION, parse, summarize
 from fastapi_lint.screen import FACTS_VERSION, Facts, ast_tree, file_facts
 
-# What a module that registers routes, includes routers or mounts apps must contain: only
-# those are summarised up front; the others when a name is resolved through them.
+# What a module that registers routes, includes routers or mounts apps must contain: the
+# index reads every such module; the others only when a name is resolved through them.
 _REGISTERS = re.compile(
     rb"@[\w.]+\.(?:get|post|put|patch|delete|head|options|trace|api_route|websocket"
     rb"|websocket_route)\(|\.(?:add_api_route|add_route|add_api_websocket_route"
@@ -133,21 +134,26 @@ class SummaryStore:
         self._current[key] = info
         self._changed = True
 
-    def summarise(self, jobs: int, *, every_module: bool) -> None:
+    def summarise(
+        self, jobs: int, *, every_module: bool, meanwhile: Callable[[], object] | None = None
+    ) -> None:
         """Summarise, in up to `jobs` processes, the modules not summarised yet: those that
         may register routes (the index reads them all) or, with `every_module`, all of them
         (as bytes: see the class docstring). Before a run forks the engine's workers: each
         would otherwise summarise what it needs on its own (the cross-module rules, the
-        request path), and this process the modules the screen asks about."""
+        request path), and this process the modules the screen asks about. `meanwhile` runs
+        here while the workers summarise (when there are workers)."""
         pending = [info for info in self._unsummarised.values() if every_module or info.registers]
         workers = min(jobs, len(pending) // SUMMARIES_PER_WORKER)
-        if workers < 2:
-            for info in pending:
-                info.summary  # noqa: B018 (makes it)
-            return
-        for info, made in _summarise_in_pool(pending, workers):
-            del self._unsummarised[str(info.path)]
-            self._add(info, made)
+        made = (
+            _summarise_in_pool(pending, workers, meanwhile)
+            if workers >= 2
+            else ((info, _summarised(info.path)) for info in pending)
+        )
+        for info, summarised in made:
+            if summarised is not None:  # else made when first needed
+                del self._unsummarised[str(info.path)]
+                self._add(info, summarised)
 
     def facts(self, path: Path) -> Facts | None:
         """The screen's facts of a file summarised with `ast` (this run or, its stamp
@@ -201,10 +207,9 @@ def _unpack(blob: bytes) -> Any:
 
 
 def _summarise_in_pool(
-    modules: list[ModuleInfo], workers: int
-) -> Iterator[tuple[ModuleInfo, tuple[bytes, Any, list]]]:
-    """Each module with what `summarize_path` makes of it (the summary as bytes), made by
-    `workers` forked processes; a file one cannot read is left out (made when needed)."""
+    modules: list[ModuleInfo], workers: int, meanwhile: Callable[[], object] | None
+) -> Iterator[tuple[ModuleInfo, tuple[bytes, bytes, list] | None]]:
+    """Each module with `_summarised` of its file, made by `workers` forked processes."""
     from concurrent.futures import ProcessPoolExecutor
 
     ordered = sorted(modules, key=lambda info: -info.stamp[0])  # the biggest files first
@@ -213,24 +218,26 @@ def _summarise_in_pool(
     method = "fork" if sys.platform == "linux" else None
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        for chunk, made in zip(chunks, pool.map(_summarise_files, paths), strict=True):
-            for info, result in zip(chunk, marshal.loads(made), strict=True):
-                if result is not None:
-                    yield info, result
+        results = pool.map(_summarise_files, paths)  # every chunk is submitted now
+        if meanwhile is not None:
+            meanwhile()
+        for chunk, made in zip(chunks, results, strict=True):
+            yield from zip(chunk, marshal.loads(made), strict=True)
 
 
 def _summarise_files(paths: list[str]) -> bytes:
-    """In a worker: what `summarize_path` makes of some files, each summary as `marshal`
-    bytes of its own (see `SummaryStore`); None for a file it cannot read."""
-    results = []
-    for path in paths:
-        try:
-            summary, facts, imports = summarize_path(Path(path))
-        except OSError:
-            results.append(None)
-            continue
-        results.append((_pack(summary), _pack(facts), imports))
-    return marshal.dumps(results)
+    """In a worker: `_summarised` of some files, as `marshal` data."""
+    return marshal.dumps([_summarised(Path(path)) for path in paths])
+
+
+def _summarised(path: Path) -> tuple[bytes, bytes, list] | None:
+    """What `summarize_path` makes of a file, the summary and facts packed (see
+    `SummaryStore`); None for a file that cannot be read (summarised when needed)."""
+    try:
+        summary, facts, imports = summarize_path(path)
+    except OSError:
+        return None
+    return _pack(summary), _pack(facts), imports
 
 
 def summarize_path(path: Path) -> tuple[dict[str, Any], tuple | None, list]:
@@ -263,12 +270,14 @@ def build_index(
     max_file_size: int | None = None,
     jobs: int | None = None,
     every_module: bool = False,
+    meanwhile: Callable[[], object] | None = None,
 ) -> ProjectIndex:
     """The index of `files` (the project's modules: every Python file under the root that
     discovery finds, plus the linted files), without those above `max_file_size` bytes.
     The modules that may register routes are summarised up front, in up to `jobs`
-    processes, and with `every_module` all the others too (see `SummaryStore.summarise`);
-    else they are when first needed."""
+    processes, and with `every_module` all the others too (see `SummaryStore.summarise`,
+    which runs `meanwhile` while its workers summarise); else they are when first
+    needed."""
     layout = Layout(root, source_roots)
     store = SummaryStore(cache_dir)
     store.max_file_size = max_file_size
@@ -286,7 +295,7 @@ def build_index(
         if name in modules:  # another file claims the name: keep both, apart
             module.key = f"{name}@{_display(module.base, root)}"
         modules[module.key] = module
-    store.summarise(jobs or 1, every_module=every_module)
+    store.summarise(jobs or 1, every_module=every_module, meanwhile=meanwhile)
     index = ProjectIndex(modules, router_classes, root)
     index.store = store
     return index

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,7 @@ class ProjectIndex(Resolver):
         self._all_stamps: str | None = None
         self._imports_of: dict[str, tuple[str, ...]] = {}
         self._app_digests: dict[str, str] = {}
+        self._closures: dict[str, str] | None = None
         self._collect()
         self.rows = self._table()
         self._rows_by_route: dict[tuple[str, str, str], list[Row]] = {}
@@ -200,7 +201,7 @@ class ProjectIndex(Resolver):
         if any(row.app is None for row in rows):
             parts.append(self._every_stamp())
         else:
-            parts.extend(_stamps(self._imported_closure(info)))
+            parts.append(self._closure_digests()[info.key])
         return _digest(parts)
 
     def _app_digest(self, app: str) -> str:
@@ -232,16 +233,28 @@ class ProjectIndex(Resolver):
                     self._by_app.setdefault(row.app, []).append(row)
         return self._by_app
 
-    def _imported_closure(self, start: ModuleInfo) -> list[ModuleInfo]:
-        """The project modules `start` imports, directly or through others (sorted)."""
-        seen = {start.key}
-        pending = [start.key]
-        while pending:
-            for imported in self._imported_keys(pending.pop()):
-                if imported not in seen:
-                    seen.add(imported)
-                    pending.append(imported)
-        return [self.modules[key] for key in sorted(seen)]
+    def _closure_digests(self) -> dict[str, str]:
+        """For each module, a digest of the stamps of the project modules it imports,
+        directly or through others (itself included): it changes when any of them does.
+        Made once per run for every module, as a hash tree over the import graph: a group
+        of modules that import each other (a cycle) hashes their stamps together with the
+        digests of the groups they import. Following each file's imports on its own cost
+        minutes on a large project, where most modules import most others."""
+        if self._closures is None:
+            digests: dict[str, str] = {}
+            for group in _cycles_last_first(sorted(self.modules), self._imported_keys):
+                members = set(group)
+                imported = {
+                    digests[target]
+                    for key in group
+                    for target in self._imported_keys(key)
+                    if target not in members
+                }
+                stamps = _stamps(self.modules[key] for key in group)
+                digest = _digest([*stamps, *sorted(imported)])
+                digests.update(dict.fromkeys(group, digest))
+            self._closures = digests
+        return self._closures
 
     def _imported_keys(self, key: str) -> tuple[str, ...]:
         """The keys of the modules a module imports directly (memoised: every file's digest
@@ -605,6 +618,53 @@ def _last_name(expr: Expr) -> str:
     if expr[0] == "attr":
         return expr[2]
     return ""
+
+
+def _cycles_last_first(
+    nodes: Iterable[str], edges: Callable[[str], Iterable[str]]
+) -> Iterator[list[str]]:
+    """The strongly connected components of a graph (Tarjan's algorithm, without
+    recursion), each after every component it has an edge to."""
+    counter = 0
+    number: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    for root in nodes:
+        if root in number:
+            continue
+        work: list[tuple[str, Iterator[str]]] = []
+        number[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        work.append((root, iter(edges(root))))
+        while work:
+            node, successors = work[-1]
+            for target in successors:
+                if target not in number:
+                    number[target] = low[target] = counter
+                    counter += 1
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(edges(target))))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], number[target])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == number[node]:
+                    group = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.append(member)
+                        if member == node:
+                            break
+                    yield group
 
 
 def _stamps(modules: Iterable[ModuleInfo]) -> list[str]:
