@@ -574,6 +574,14 @@ def test_a_bad_pyproject_is_one_line_and_exit_2(run_cli, tmp_path, text, error):
     assert error in line
 
 
+def test_a_bad_value_is_reported_even_when_a_flag_overrides_it(run_cli, tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-lint]\npreview = "evil.py"\n')
+    (tmp_path / "good.py").write_text(ROUTE)
+    run = run_cli("check", "--preview")
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert "`preview` must be true or false" in run.stderr
+
+
 # --- empty and trivial files ----------------------------------------------------------------
 
 

@@ -170,7 +170,8 @@ def load_settings(
         extend_select=_strings(table, "extend-select", config_file),
     )
     layers = [file_layer, cli]
-    in_preview = _boolean(table, "preview", config_file) if preview is None else preview
+    configured_preview = _boolean(table, "preview", config_file)  # validated even if overridden
+    in_preview = configured_preview if preview is None else preview
     enabled = resolve_selection(layers, preview=in_preview)
     sources = _sources(table, config_file, config_source, layers)
     if preview is not None:
