@@ -301,6 +301,33 @@ def test_a_change_in_another_module_changes_the_findings_on_a_warm_run(
     assert f"GET {path}" in _messages(run_cli, tmp_path)
 
 
+CALLERS = {
+    "pyproject.toml": PYPROJECT,
+    "app/__init__.py": "",
+    "app/helpers.py": 'import subprocess\n\n\nasync def refresh():\n    subprocess.run(["sync"])\n',
+    "app/main.py": (
+        "from fastapi import FastAPI\n\nfrom .helpers import refresh\n\napp = FastAPI()\n\n\n"
+        '@app.get("/refresh")\nasync def do_refresh():\n    await refresh()\n'
+    ),
+}
+
+
+def test_a_change_in_a_calling_module_changes_the_findings_on_a_warm_run(
+    run_cli, tmp_path, isolated
+):
+    """helpers.py imports nothing of main.py, yet its FAPI201 finding holds only while a
+    route of main.py calls `refresh`: the modules that import a file count too."""
+    project(tmp_path, CALLERS)
+    command = ("check", "--select", "FAPI201", "--output-format", "concise")
+    for _ in range(2):  # cold, then warm from the cache
+        result = run_cli(*command, cwd=tmp_path)
+        assert "app/helpers.py:5:5: FAPI201" in result.stdout, result.stderr
+    main = CALLERS["app/main.py"].replace("await refresh()", "return None")
+    (tmp_path / "app/main.py").write_text(main)
+    result = run_cli(*command, cwd=tmp_path)
+    assert (result.exit_code, "FAPI201" in result.stdout) == (0, False), result.stdout
+
+
 def test_a_warm_run_reads_only_what_changed(tmp_path, monkeypatch):
     from fastapi_lint.api import lint_paths
     from fastapi_lint.config import load_settings

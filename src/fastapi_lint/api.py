@@ -30,6 +30,7 @@ from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import UNREADABLE_FILE, Diagnostic, engine_diagnostic
 from fastapi_lint.discovery import Discovery, discover_files, is_excluded
 from fastapi_lint.fixes import FileChangedError, unified_diff
+from fastapi_lint.memory import collector_paused
 from fastapi_lint.names import FASTAPI_MODULES
 from fastapi_lint.noqa import NoqaOutcome, add_noqa_to_file
 from fastapi_lint.project.build import build_index
@@ -125,71 +126,73 @@ def lint_paths(
     run_timings = Timings()
     started = time.perf_counter()
     discovery = _discover(paths, settings)
-    with run_timings.phase(INDEX):
-        project = build_project(
-            discovery.files,
-            settings,
-            cache_dir,
-            jobs=jobs or default_jobs(),
-            # Every module summarised now, in parallel, once: the screen's questions and the
-            # engine's workers find them made.
-            every_module=True,
-            # A run of many files most likely parses some: LibCST loads meanwhile.
-            meanwhile=_load_libcst if len(discovery.files) >= LOAD_LIBCST_EARLY else None,
-        )
-    run = RunResult(files_checked=len(discovery.files), timings=run_timings)
-    run.routes_checked, run.apps_checked = _routes_and_apps(project, discovery.files)
-    for missing in discovery.missing:
-        message = "Cannot read file: No such file or directory"
-        run.diagnostics.append(engine_diagnostic(missing, UNREADABLE_FILE, message))
-    run.warnings.extend(discovery.skipped)
-    cache = None
-    if cache_dir is not None and fix is None:
-        with run.timings.phase(CACHE):
-            cache = Cache(
+    # The index and the screen make no cycles: the collector would only slow them down.
+    with collector_paused():
+        with run_timings.phase(INDEX):
+            project = build_project(
+                discovery.files,
+                settings,
                 cache_dir,
-                settings.root,
-                settings.rules,
-                project.names,
-                project.file_digest,
-                run_settings={
-                    "pydantic-version": settings.pydantic_version,
-                    "max-file-size": settings.max_file_size,
-                },
+                jobs=jobs or default_jobs(),
+                # Every module summarised now, in parallel, once: the screen's questions and the
+                # engine's workers find them made.
+                every_module=True,
+                # A run of many files most likely parses some: LibCST loads meanwhile.
+                meanwhile=_load_libcst if len(discovery.files) >= LOAD_LIBCST_EARLY else None,
             )
-    reports: list[FileReport | None] = [None] * len(discovery.files)
-    pending: list[Item] = []  # what the engine must check
-    screening = Screen(project, settings.max_file_size)
-    if not screen or screen_disabled():
-        screening = None
-    for index, path in enumerate(discovery.files):
-        with run.timings.phase(READ):
-            try:
-                data: bytes | None = path.read_bytes()
-            except OSError:
-                data = None  # the engine reports why
-            rules = settings.rules_for(path)
-            if data is not None and not project.must_parse(path) and not triggered(rules, data):
-                reports[index] = FileReport(path)
-                run.prefiltered += 1
-                continue
-        if cache is not None and data is not None:
+        run = RunResult(files_checked=len(discovery.files), timings=run_timings)
+        run.routes_checked, run.apps_checked = _routes_and_apps(project, discovery.files)
+        for missing in discovery.missing:
+            message = "Cannot read file: No such file or directory"
+            run.diagnostics.append(engine_diagnostic(missing, UNREADABLE_FILE, message))
+        run.warnings.extend(discovery.skipped)
+        cache = None
+        if cache_dir is not None and fix is None:
             with run.timings.phase(CACHE):
-                cached = cache.get(path, data, rules, edits=with_edits)
-            if cached is not None:
-                reports[index] = FileReport(path, cached)
-                continue
-        if screening is not None and data is not None:
-            with run.timings.phase(SCREEN):
-                skipped = screening.skips(path, data, rules)
-            if skipped:  # no enabled rule can report there: no parse
-                reports[index] = FileReport(path)
-                run.screened += 1
-                if cache is not None:
-                    with run.timings.phase(CACHE):
-                        cache.put(path, content_hash(data), rules, [], edits=with_edits)
-                continue
-        pending.append((index, path, len(data) if data is not None else 0))
+                cache = Cache(
+                    cache_dir,
+                    settings.root,
+                    settings.rules,
+                    project.names,
+                    project.file_digest,
+                    run_settings={
+                        "pydantic-version": settings.pydantic_version,
+                        "max-file-size": settings.max_file_size,
+                    },
+                )
+        reports: list[FileReport | None] = [None] * len(discovery.files)
+        pending: list[Item] = []  # what the engine must check
+        screening = Screen(project, settings.max_file_size)
+        if not screen or screen_disabled():
+            screening = None
+        for index, path in enumerate(discovery.files):
+            with run.timings.phase(READ):
+                try:
+                    data: bytes | None = path.read_bytes()
+                except OSError:
+                    data = None  # the engine reports why
+                rules = settings.rules_for(path)
+                if data is not None and not project.must_parse(path) and not triggered(rules, data):
+                    reports[index] = FileReport(path)
+                    run.prefiltered += 1
+                    continue
+            if cache is not None and data is not None:
+                with run.timings.phase(CACHE):
+                    cached = cache.get(path, data, rules, edits=with_edits)
+                if cached is not None:
+                    reports[index] = FileReport(path, cached)
+                    continue
+            if screening is not None and data is not None:
+                with run.timings.phase(SCREEN):
+                    skipped = screening.skips(path, data, rules)
+                if skipped:  # no enabled rule can report there: no parse
+                    reports[index] = FileReport(path)
+                    run.screened += 1
+                    if cache is not None:
+                        with run.timings.phase(CACHE):
+                            cache.put(path, content_hash(data), rules, [], edits=with_edits)
+                    continue
+            pending.append((index, path, len(data) if data is not None else 0))
     if pending:
         # Imports the engine, and LibCST with it.
         from fastapi_lint.runner import Job, check_files

@@ -266,9 +266,12 @@ class Engine:
         with timings.phase(MODEL):
             model = FileModel(result.module, self.project, result.path)
         findings: list[tuple[Rule, Finding]] = []
-        for rule in rules:
-            with timings.phase(rule.code):
-                findings.extend((rule, finding) for finding in rule.check(model))
+        try:
+            for rule in rules:
+                with timings.phase(rule.code):
+                    findings.extend((rule, finding) for finding in rule.check(model))
+        finally:
+            model.release()
         unused_noqa = next((rule for rule in rules if isinstance(rule, UnusedNoqa)), None)
         if not findings and unused_noqa is None:
             return

@@ -12,7 +12,6 @@ return a model, or `self` in a method of a model.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -174,14 +173,12 @@ class _Memo:
     guarded: frozenset[int] | None = None  # ids of the nodes in version branches
 
 
-_memos: weakref.WeakKeyDictionary[FileModel, _Memo] = weakref.WeakKeyDictionary()
-
-
 def _memo(model: FileModel) -> _Memo:
-    memo = _memos.get(model)
-    if memo is None:
-        memo = _memos[model] = _Memo()
-    return memo
+    return model.analysis(_new_memo)
+
+
+def _new_memo(_model: FileModel) -> _Memo:
+    return _Memo()
 
 
 def model_class(model: FileModel, expr: cst.BaseExpression, scope: Scope) -> ModelClass | None:

@@ -12,7 +12,6 @@ else is unknown, and unknown is never reported.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -49,15 +48,11 @@ class Typed:
 
 _NEUTRAL = object()  # `x = None`: a placeholder binding, no evidence either way
 _PENDING = object()  # being computed: a cycle (`a = b; b = a`) gives up
-_cache: weakref.WeakKeyDictionary[FileModel, Receivers] = weakref.WeakKeyDictionary()
 
 
 def receivers(model: FileModel) -> Receivers:
     """The receiver typing of a file, shared by the rules that check it."""
-    found = _cache.get(model)
-    if found is None:
-        found = _cache[model] = Receivers(model)
-    return found
+    return model.analysis(Receivers)
 
 
 def executing_async_function(scope: Scope) -> Scope | None:

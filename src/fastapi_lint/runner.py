@@ -9,9 +9,9 @@ data only (diagnostics whose fix is a `FixSummary`): it pickles small. The calle
 reports back in the order of the files, so a parallel run gives the serial run's result.
 
 On Linux the workers are forked after LibCST and its parser are loaded here, and the project
-index is complete (every summary, the analyses the rules share), so they start with nothing
-to import or compute, and share the index's memory with this process; elsewhere they use the
-platform's default start method.
+index is complete (every summary made, the analyses the rules share), so they start with
+nothing to import or compute, and share the index's memory with this process; elsewhere they
+use the platform's default start method.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from fastapi_lint.diagnostics import Diagnostic, FixSummary
 from fastapi_lint.engine import Engine, FileResult
 from fastapi_lint.fixes import FileChangedError, unified_diff, write_atomically
 from fastapi_lint.lazy import libcst as cst
+from fastapi_lint.memory import LARGE_FILE, release_freed_memory
+from fastapi_lint.project.build import WORKER_SUMMARIES_KEPT_BYTES
 from fastapi_lint.report import display_path
 from fastapi_lint.semantic import ProjectModules
 from fastapi_lint.timings import FIXES, READ, Timings
@@ -76,7 +78,7 @@ def check_files(items: Sequence[Item], job: Job, jobs: int) -> Checked:
     workers = min(jobs, len(items) // FILES_PER_WORKER)
     if workers < 2:
         engine = build_engine(job)
-        reports = [check_one(engine, job, path) for _, path, _ in items]
+        reports = [check_one(engine, job, path, size) for _, path, size in items]
         return Checked(reports, engine.timings, 1)
     return _check_in_pool(items, job, workers)
 
@@ -86,8 +88,9 @@ def build_engine(job: Job) -> Engine:
     return Engine(settings.rules, job.project, settings.ignored_codes, settings.max_file_size)
 
 
-def check_one(engine: Engine, job: Job, path: Path) -> FileReport:
-    """Check (or fix) one file; a bug of ours becomes an internal error, never a crash."""
+def check_one(engine: Engine, job: Job, path: Path, size: int = 0) -> FileReport:
+    """Check (or fix) one file; a bug of ours becomes an internal error, never a crash.
+    `size`: its size as listed (a large file's parse leaves memory to hand back)."""
     report = FileReport(path)
     try:
         if job.fix is not None:
@@ -98,6 +101,8 @@ def check_one(engine: Engine, job: Job, path: Path) -> FileReport:
     except Exception as error:  # a bug of ours must not stop the run
         report.errors.append(f"{path}: internal error: {type(error).__name__}: {error}")
         report.digest = None
+    if size >= LARGE_FILE:
+        release_freed_memory()  # what LibCST's native parser used for it
     return report
 
 
@@ -163,7 +168,7 @@ def _start_worker(job: Job) -> None:
 def _check_chunk(chunk: list[Item]) -> tuple[list[tuple[int, FileReport]], Timings]:
     assert _worker is not None, "not a worker started by _start_worker"
     job, engine = _worker
-    reports = [(index, check_one(engine, job, path)) for index, path, _ in chunk]
+    reports = [(index, check_one(engine, job, path, size)) for index, path, size in chunk]
     return reports, engine.timings.take()
 
 
@@ -203,16 +208,18 @@ def _check_in_pool(items: Sequence[Item], job: Job, workers: int) -> Checked:
 
 def _before_forking(job: Job) -> None:
     """What every worker would otherwise do on its own, done once here: load LibCST and its
-    native parser, turn every module summary into objects, and make the project-wide
-    analyses the enabled rules share (`Rule.prepare`). Then `gc.freeze()`: the collector of
-    a worker leaves the objects it inherits alone, so their memory stays shared with this
-    process instead of being copied into each worker (copy on write)."""
+    native parser, and make the project-wide analyses the enabled rules share
+    (`Rule.prepare`). Then leave the workers as little as possible to copy: the summaries
+    kept as objects are dropped (a worker reads back the few it needs), freed memory goes
+    back to the system, and `gc.freeze()` makes the collector of a worker leave the objects
+    it inherits alone, so their memory stays shared with this process (copy on write)."""
     cst.parse_module("")
     index = job.project.index
     if index is not None:
-        index.load_summaries()
         for rule in job.settings.rules:
             rule.prepare(index)
+        index.release_summaries(WORKER_SUMMARIES_KEPT_BYTES)
+    release_freed_memory()
     gc.freeze()
 
 

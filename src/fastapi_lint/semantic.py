@@ -13,10 +13,10 @@ import dataclasses
 import enum
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi_lint import names
 from fastapi_lint.lazy import libcst as cst
@@ -24,6 +24,8 @@ from fastapi_lint.names import canonical
 
 if TYPE_CHECKING:
     from fastapi_lint.project.index import ProjectIndex, Row
+
+_T = TypeVar("_T")
 
 _BUILTINS = frozenset(dir(builtins))
 _RESOLUTION_DEPTH = 8
@@ -215,7 +217,19 @@ class FileModel:
         self.routes: list[Route] = []
         self.awaited: set[cst.Call] = set()  # calls that are directly awaited
         self._callees: dict[cst.Call, str | None] = {}
+        self._analyses: dict[Callable[[FileModel], Any], Any] = {}
         _Builder(self).walk()
+
+    def analysis(self, make: Callable[[FileModel], _T]) -> _T:
+        """`make(self)`, made once: an analysis of this file that several rules share."""
+        if make not in self._analyses:
+            self._analyses[make] = make(self)
+        return self._analyses[make]
+
+    def release(self) -> None:
+        """Drop the shared analyses once every rule has run: they refer back to the model,
+        and the cycle would keep the whole tree until the garbage collector runs."""
+        self._analyses.clear()
 
     # -- name resolution -------------------------------------------------------------
 
@@ -674,7 +688,11 @@ class _Builder:
 
     def __init__(self, model: FileModel) -> None:
         self.model = model
-        self.handlers = {
+
+    def walk(self) -> None:
+        # Bound methods in a local, not an attribute: kept on the builder they would make a
+        # cycle, and the model and its whole tree would wait for the garbage collector.
+        handlers = {
             cst.Import: self._import,
             cst.ImportFrom: self._import_from,
             cst.Assign: self._assign,
@@ -702,10 +720,7 @@ class _Builder:
             cst.MatchStar: self._match_capture,
             cst.MatchMapping: self._match_capture,
         }
-
-    def walk(self) -> None:
         self.stack: list[tuple[cst.CSTNode, Scope]] = [(self.model.module, self.model.module_scope)]
-        handlers = self.handlers
         while self.stack:
             node, scope = self.stack.pop()
             handler = handlers.get(type(node))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
-import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,14 +67,8 @@ class AppTables:
             yield other
 
 
-_TABLES: weakref.WeakKeyDictionary[ProjectIndex, AppTables] = weakref.WeakKeyDictionary()
-
-
 def app_tables(index: ProjectIndex) -> AppTables:
-    tables = _TABLES.get(index)
-    if tables is None:
-        tables = _TABLES[index] = AppTables.build(index)
-    return tables
+    return index.analysis(AppTables.build)
 
 
 def route_rows(route: Route) -> Sequence[Row]:

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import tokenize
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -46,8 +47,13 @@ _REGISTERS = re.compile(
 _PYTHON = f"py{sys.version_info[0]}{sys.version_info[1]}"
 # Fewer modules to summarise than this per process: not worth a process.
 SUMMARIES_PER_WORKER = 16
+# Summaries kept as objects at once (the last ones read), by the size of their compressed
+# bytes (as objects they take 25 to 30 times as much): the others stay compressed. Reading
+# one back costs about 0.3 ms. The engine's workers need few: they keep less.
+SUMMARIES_KEPT_BYTES = 1_000_000
+WORKER_SUMMARIES_KEPT_BYTES = 250_000
 # The layout of a store entry; part of the store's file name (with the screen's facts).
-_ENTRY_VERSION = 5
+_ENTRY_VERSION = 6
 _ENTRY_LENGTH = 5  # stamp, registers, summary, facts, imports
 
 
@@ -71,11 +77,17 @@ class SummaryStore:
             else None
         )
         # path -> [stamp, registers, summary, facts, imports]: the summary as `marshal` bytes,
-        # the facts too (or as data when made this run), imports as `index.import_entries`.
+        # the facts too (or as data when made this run), imports as `index.import_entries`
+        # in `marshal` bytes (as objects, the imports of a large project take tens of MiB).
         self._entries: dict[str, Any] = self._load()
         self._changed = False
         self._current: dict[str, ModuleInfo] = {}  # the modules whose entry is up to date
         self._unsummarised: dict[str, ModuleInfo] = {}  # summarised when first needed
+        # The summaries read last, as objects (the others stay compressed), and the size of
+        # their compressed bytes.
+        self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._recent_size = 0
+        self._kept_bytes = SUMMARIES_KEPT_BYTES
         self.reused = 0
 
     def _load(self) -> dict[str, Any]:
@@ -101,34 +113,49 @@ class SummaryStore:
         entry = self._entries.get(key)
         if isinstance(entry, list) and len(entry) == _ENTRY_LENGTH and entry[0] == stamp:
             self.reused += 1
-            info = ModuleInfo(name, path, is_package, self._loader(key), entry[1], tuple(stamp))
+            info = _StoredModule(self, name, path, is_package, entry[1], tuple(stamp))
             self._current[key] = info
             return info
         try:
             registers = _REGISTERS.search(path.read_bytes()) is not None
         except OSError:
             return None
-        info = ModuleInfo(name, path, is_package, self._loader(key), registers, tuple(stamp))
+        info = _StoredModule(self, name, path, is_package, registers, tuple(stamp))
         self._unsummarised[key] = info
         return info
 
-    def _loader(self, key: str) -> Callable[[], dict[str, Any]]:
-        """The summary of a module, as objects: from its entry, else made here now."""
-
-        def load() -> dict[str, Any]:
-            if key in self._current:
-                return _unpack(self._entries[key][2])
+    def summary(self, key: str) -> dict[str, Any]:
+        """The summary of a module as objects: among the last ones read, else from its entry,
+        else made here now."""
+        found = self._recent.get(key)
+        if found is not None:
+            self._recent.move_to_end(key)
+            return found
+        if key in self._current:
+            found = _unpack(self._entries[key][2])
+        else:
             info = self._unsummarised.pop(key)
             try:
-                summary, facts, imports = summarize_path(info.path)
+                found, facts, imports = summarize_path(info.path)
             except OSError:  # gone since: nothing to summarise
-                summary, facts, imports = summarize(None), None, []
-            self._add(info, (_pack(summary), facts, imports))
-            return summary
+                found, facts, imports = summarize(None), None, []
+            self._add(info, (_pack(found), facts, marshal.dumps(imports)))
+        self._recent[key] = found
+        self._recent_size += len(self._entries[key][2])
+        while self._recent_size > self._kept_bytes and len(self._recent) > 1:
+            evicted, _ = self._recent.popitem(last=False)
+            self._recent_size -= len(self._entries[evicted][2])
+        return found
 
-        return load
+    def release(self, kept_bytes: int) -> None:
+        """Drop the summaries kept as objects, and keep fewer from now on: before a run forks
+        the engine's workers. Each then reads back the few it needs into memory of its own,
+        instead of evicting inherited ones (which copies the pages they lie in)."""
+        self._recent.clear()
+        self._recent_size = 0
+        self._kept_bytes = kept_bytes
 
-    def _add(self, info: ModuleInfo, made: tuple[bytes, Any, list]) -> None:
+    def _add(self, info: ModuleInfo, made: tuple[bytes, Any, bytes]) -> None:
         key = str(info.path)
         self._entries[key] = [list(info.stamp), info.registers, *made]
         self._current[key] = info
@@ -170,7 +197,7 @@ class SummaryStore:
         key = str(info.path)
         if self._current.get(key) is not info:
             return None
-        return self._entries[key][4]
+        return marshal.loads(self._entries[key][4])
 
     def save(self, keep: Iterable[Path]) -> None:
         """Write the summaries of the files in `keep` (those made this run too)."""
@@ -191,6 +218,28 @@ class SummaryStore:
             os.replace(temporary, self.file)
 
 
+class _StoredModule(ModuleInfo):
+    """A module whose summary its store keeps: compressed, and as objects only while among
+    the last ones read (`SUMMARIES_KEPT_BYTES`), so that the index of a large project does
+    not hold every summary it has read as objects."""
+
+    def __init__(
+        self,
+        store: SummaryStore,
+        name: str,
+        path: Path,
+        is_package: bool,
+        registers: bool,
+        stamp: tuple[int, int],
+    ) -> None:
+        super().__init__(name, path, is_package, {}, registers, stamp)
+        self._store = store
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self._store.summary(str(self.path))
+
+
 def _blob(value: Any) -> bytes:
     return value if isinstance(value, bytes) else _pack(value)
 
@@ -208,12 +257,11 @@ def _unpack(blob: bytes) -> Any:
 
 def _summarise_in_pool(
     modules: list[ModuleInfo], workers: int, meanwhile: Callable[[], object] | None
-) -> Iterator[tuple[ModuleInfo, tuple[bytes, bytes, list] | None]]:
+) -> Iterator[tuple[ModuleInfo, tuple[bytes, bytes, bytes] | None]]:
     """Each module with `_summarised` of its file, made by `workers` forked processes."""
     from concurrent.futures import ProcessPoolExecutor
 
-    ordered = sorted(modules, key=lambda info: -info.stamp[0])  # the biggest files first
-    chunks = [chunk for start in range(workers * 4) if (chunk := ordered[start :: workers * 4])]
+    chunks = _chunks(modules, workers * 8)
     paths = [[str(info.path) for info in chunk] for chunk in chunks]
     method = "fork" if sys.platform == "linux" else None
     context = multiprocessing.get_context(method)
@@ -225,19 +273,36 @@ def _summarise_in_pool(
             yield from zip(chunk, marshal.loads(made), strict=True)
 
 
+def _chunks(modules: list[ModuleInfo], count: int) -> list[list[ModuleInfo]]:
+    """About `count` chunks of about equal size in bytes, the biggest files first: the
+    biggest files (an `ast` tree takes about a hundred times its file's size) go one after
+    the other to one worker, not at the same time to all of them; the last chunks, small,
+    let the workers finish together."""
+    budget = max(sum(info.stamp[0] for info in modules) // count, 1)
+    chunks: list[list[ModuleInfo]] = [[]]
+    filled = 0
+    for info in sorted(modules, key=lambda info: -info.stamp[0]):
+        if filled >= budget:
+            chunks.append([])
+            filled = 0
+        chunks[-1].append(info)
+        filled += info.stamp[0]
+    return chunks
+
+
 def _summarise_files(paths: list[str]) -> bytes:
     """In a worker: `_summarised` of some files, as `marshal` data."""
     return marshal.dumps([_summarised(Path(path)) for path in paths])
 
 
-def _summarised(path: Path) -> tuple[bytes, bytes, list] | None:
+def _summarised(path: Path) -> tuple[bytes, bytes, bytes] | None:
     """What `summarize_path` makes of a file, the summary and facts packed (see
     `SummaryStore`); None for a file that cannot be read (summarised when needed)."""
     try:
         summary, facts, imports = summarize_path(path)
     except OSError:
         return None
-    return _pack(summary), _pack(facts), imports
+    return _pack(summary), _pack(facts), marshal.dumps(imports)
 
 
 def summarize_path(path: Path) -> tuple[dict[str, Any], tuple | None, list]:

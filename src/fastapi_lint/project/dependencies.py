@@ -11,7 +11,6 @@ seen. Computed once per run, on first need.
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 from fastapi_lint.names import DEPENDS, SECURITY
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
     from fastapi_lint.semantic import FileModel
 
 _MAKERS = frozenset({DEPENDS, SECURITY})
-_CACHE: weakref.WeakKeyDictionary[ProjectIndex, frozenset[Func]] = weakref.WeakKeyDictionary()
 
 
 def is_dependency(model: FileModel, function: cst.FunctionDef) -> bool:
@@ -41,10 +39,11 @@ def is_dependency(model: FileModel, function: cst.FunctionDef) -> bool:
 
 def project_dependencies(index: ProjectIndex) -> frozenset[Func]:
     """The functions of the project passed to `Depends(...)` or `Security(...)`."""
-    found = _CACHE.get(index)
-    if found is None:
-        found = _CACHE[index] = frozenset(_collect(index))
-    return found
+    return index.analysis(_collected)
+
+
+def _collected(index: ProjectIndex) -> frozenset[Func]:
+    return frozenset(_collect(index))
 
 
 def _collect(index: ProjectIndex) -> set[Func]:

@@ -25,7 +25,6 @@ import ast
 import io
 import re
 import tokenize
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,15 +67,13 @@ class _Importer:
     reexports: bool = False  # a package's `__init__` importing the router itself
 
 
-_CACHE: weakref.WeakKeyDictionary[ProjectIndex, dict[Row, Unserved]] = weakref.WeakKeyDictionary()
-
-
 def unserved_first_rows(index: ProjectIndex) -> dict[Row, Unserved]:
     """For each router no app includes, its first route's row (see `Unserved`)."""
-    found = _CACHE.get(index)
-    if found is None:
-        found = _CACHE[index] = _Analysis(index).first_rows() if index.covers_project else {}
-    return found
+    return index.analysis(_unserved_first_rows)
+
+
+def _unserved_first_rows(index: ProjectIndex) -> dict[Row, Unserved]:
+    return _Analysis(index).first_rows() if index.covers_project else {}
 
 
 def display_key(key: str) -> str:

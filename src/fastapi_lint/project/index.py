@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi_lint.project.resolver import (
     MAX_DEPTH,
@@ -57,6 +57,9 @@ _HTTP_STATUS = re.compile(r"HTTP_(\d{3})_\w+")
 _TYPE_WRAPPERS = frozenset(
     {"typing.Optional", "typing.Union", "typing.Annotated", "typing_extensions.Annotated"}
 )
+
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,11 @@ class ProjectIndex(Resolver):
         self._by_app: dict[str, list[Row]] | None = None
         self._registering: frozenset[Path] | None = None
         self._all_stamps: str | None = None
+        self._analyses: dict[Callable[[ProjectIndex], Any], Any] = {}
         self._imports_of: dict[str, tuple[str, ...]] = {}
         self._app_digests: dict[str, str] = {}
         self._closures: dict[str, str] | None = None
+        self._importers: dict[str, str] | None = None
         self._collect()
         self.rows = self._table()
         self._rows_by_route: dict[tuple[str, str, str], list[Row]] = {}
@@ -173,11 +178,17 @@ class ProjectIndex(Resolver):
         if self.store is not None:
             self.store.save(info.path for info in self.modules.values())
 
-    def load_summaries(self) -> None:
-        """Every module's summary as objects (they are loaded when first needed): before
-        worker processes fork, so that they share them."""
-        for info in self.modules.values():
-            info.summary  # noqa: B018 (loads it)
+    def release_summaries(self, kept_bytes: int) -> None:
+        """See `SummaryStore.release`."""
+        if self.store is not None:
+            self.store.release(kept_bytes)
+
+    def analysis(self, make: Callable[[ProjectIndex], _T]) -> _T:
+        """`make(self)`, made once: an analysis of the project that rules share (the reach
+        of blocking calls, the app tables)."""
+        if make not in self._analyses:
+            self._analyses[make] = make(self)
+        return self._analyses[make]
 
     def rows_in(self, path: Path) -> list[Row]:
         """The rows of the routes registered in a file (absolute path)."""
@@ -189,7 +200,7 @@ class ProjectIndex(Resolver):
     def file_digest(self, path: Path) -> str:
         """What the findings of a file depend on in the index, hashed: its rows and every row
         of the apps that serve them (prefixes, shadowing routes), and the stamps (size, mtime)
-        of the project modules it imports, transitively."""
+        of the project modules it imports and of those that import it, transitively."""
         info = self.module_for(path)
         if info is None:
             return ""
@@ -202,6 +213,7 @@ class ProjectIndex(Resolver):
             parts.append(self._every_stamp())
         else:
             parts.append(self._closure_digests()[info.key])
+            parts.append(self._importer_digests()[info.key])
         return _digest(parts)
 
     def _app_digest(self, app: str) -> str:
@@ -235,26 +247,23 @@ class ProjectIndex(Resolver):
 
     def _closure_digests(self) -> dict[str, str]:
         """For each module, a digest of the stamps of the project modules it imports,
-        directly or through others (itself included): it changes when any of them does.
-        Made once per run for every module, as a hash tree over the import graph: a group
-        of modules that import each other (a cycle) hashes their stamps together with the
-        digests of the groups they import. Following each file's imports on its own cost
-        minutes on a large project, where most modules import most others."""
+        directly or through others (itself included): it changes when any of them does."""
         if self._closures is None:
-            digests: dict[str, str] = {}
-            for group in _cycles_last_first(sorted(self.modules), self._imported_keys):
-                members = set(group)
-                imported = {
-                    digests[target]
-                    for key in group
-                    for target in self._imported_keys(key)
-                    if target not in members
-                }
-                stamps = _stamps(self.modules[key] for key in group)
-                digest = _digest([*stamps, *sorted(imported)])
-                digests.update(dict.fromkeys(group, digest))
-            self._closures = digests
+            self._closures = _reach_digests(self.modules, self._imported_keys)
         return self._closures
+
+    def _importer_digests(self) -> dict[str, str]:
+        """For each module, a digest of the stamps of the project modules that import it,
+        directly or through others: what calls its functions. Whether a function serves
+        requests (FAPI201, FAPI202) or is a dependency (FAPI602, FAPI701) is decided by the
+        routes and `Depends(...)` of those modules."""
+        if self._importers is None:
+            importers: dict[str, list[str]] = {}
+            for key in sorted(self.modules):
+                for target in self._imported_keys(key):
+                    importers.setdefault(target, []).append(key)
+            self._importers = _reach_digests(self.modules, lambda key: importers.get(key, ()))
+        return self._importers
 
     def _imported_keys(self, key: str) -> tuple[str, ...]:
         """The keys of the modules a module imports directly (memoised: every file's digest
@@ -618,6 +627,26 @@ def _last_name(expr: Expr) -> str:
     if expr[0] == "attr":
         return expr[2]
     return ""
+
+
+def _reach_digests(
+    modules: dict[str, ModuleInfo], edges: Callable[[str], Iterable[str]]
+) -> dict[str, str]:
+    """For each module, a digest of the stamps of the modules its edges reach, directly or
+    through others (itself included). Made once per run for every module, as a hash tree
+    over the graph: a group of modules that reach each other (a cycle) hashes their stamps
+    together with the digests of the groups they reach. Following each file's edges on its
+    own cost minutes on a large project, where most modules import most others."""
+    digests: dict[str, str] = {}
+    for group in _cycles_last_first(sorted(modules), edges):
+        members = set(group)
+        reached = {
+            digests[target] for key in group for target in edges(key) if target not in members
+        }
+        stamps = _stamps(modules[key] for key in group)
+        digest = _digest([*stamps, *sorted(reached)])
+        digests.update(dict.fromkeys(group, digest))
+    return digests
 
 
 def _cycles_last_first(

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
-import weakref
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,15 +74,9 @@ class _Edges:
     callees: tuple[Func, ...]  # the sync project functions it calls, in source order
 
 
-_CACHE: weakref.WeakKeyDictionary[ProjectIndex, Reach] = weakref.WeakKeyDictionary()
-
-
 def reach(index: ProjectIndex) -> Reach:
     """The reach analysis of an index, made once per run (per worker process)."""
-    found = _CACHE.get(index)
-    if found is None:
-        found = _CACHE[index] = Reach(index)
-    return found
+    return index.analysis(Reach)
 
 
 class Reach:
