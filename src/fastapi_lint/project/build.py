@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import fastapi_lint
+from fastapi_lint.memory import collector_paused
 from fastapi_lint.project.index import ModuleInfo, ProjectIndex, import_entries
 from fastapi_lint.project.layout import Layout
 from fastapi_lint.project.summary import SUMMARY_VERSION, parse, summarize
@@ -360,8 +361,9 @@ def build_index(
         if name in modules:  # another file claims the name: keep both, apart
             module.key = f"{name}@{_display(module.base, root)}"
         modules[module.key] = module
-    store.summarise(jobs or 1, every_module=every_module, meanwhile=meanwhile)
-    index = ProjectIndex(modules, router_classes, root)
+    with collector_paused():  # summaries are acyclic: see `fastapi_lint.memory`
+        store.summarise(jobs or 1, every_module=every_module, meanwhile=meanwhile)
+        index = ProjectIndex(modules, router_classes, root)
     index.store = store
     return index
 
