@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from fastapi_lint import names
 from fastapi_lint.lazy import libcst as cst
-from fastapi_lint.semantic import Binding, BindingKind, FileModel, Scope, string_value
+from fastapi_lint.semantic import Binding, BindingKind, FileModel, Scope, is_none, string_value
 
 # Every class these modules define whose name ends in `Response` is a Starlette Response.
 _RESPONSE_MODULES = frozenset(
@@ -42,12 +42,12 @@ def returned_values(
     values: list[tuple[cst.BaseExpression | None, Scope]],
 ) -> list[tuple[cst.BaseExpression, Scope]]:
     """The values the `return`s give: a bare `return` and `return None` give none."""
-    return [(value, scope) for value, scope in values if value is not None and not _is_none(value)]
+    return [(value, scope) for value, scope in values if value is not None and not is_none(value)]
 
 
 def has_none_annotation(handler: cst.FunctionDef) -> bool:
     """No return annotation, or `-> None`."""
-    return handler.returns is None or _is_none(handler.returns.annotation)
+    return handler.returns is None or is_none(handler.returns.annotation)
 
 
 def is_response_name(qualified_name: str | None) -> bool:
@@ -203,10 +203,6 @@ def _dependency(
     if first.keyword is not None or model.qualified_name(default.func, scope) != names.DEPENDS:
         return None
     return first.value
-
-
-def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _is_bytes(expr: cst.BaseExpression) -> bool:

@@ -24,6 +24,7 @@ from fastapi_lint.semantic import (
     FileModel,
     Scope,
     children,
+    is_none,
     scope_qualname,
     string_value,
 )
@@ -467,7 +468,7 @@ def annotation_model(
         except cst.ParserSyntaxError:
             return None
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        parts = [p for p in (annotation.left, annotation.right) if not _is_none(p)]
+        parts = [p for p in (annotation.left, annotation.right) if not is_none(p)]
         return annotation_model(model, parts[0], scope) if len(parts) == 1 else None
     if isinstance(annotation, cst.Subscript):
         return _subscript_model(model, annotation, scope)
@@ -484,14 +485,10 @@ def _subscript_model(
     if wrapper in _ANNOTATED:
         items = items[:1]
     elif wrapper in _UNIONS:
-        items = [item for item in items if not _is_none(item)]
+        items = [item for item in items if not is_none(item)]
     elif wrapper not in _WRAPPERS:
         return None
     return annotation_model(model, items[0], scope) if len(items) == 1 else None
-
-
-def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def instance_model(

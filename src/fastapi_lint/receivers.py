@@ -24,6 +24,7 @@ from fastapi_lint.semantic import (
     CallSite,
     FileModel,
     Scope,
+    is_none,
     string_value,
 )
 
@@ -152,7 +153,7 @@ class Receivers:
         declared = self.annotation_type(binding.annotation, where)
         if declared is not None:
             return Typed(declared)
-        if _is_none(binding.value):
+        if is_none(binding.value):
             return _NEUTRAL
         return self.type_of(binding.value, where, 1) if binding.value is not None else None
 
@@ -243,7 +244,7 @@ class Receivers:
                 if _is_self_attribute(target.target, this, attr):
                     yield (
                         _NEUTRAL
-                        if _is_none(statement.value)
+                        if is_none(statement.value)
                         else self.type_of(statement.value, scope, 1)
                     )
                 elif _mentions_self_attribute(target.target, this, attr):
@@ -409,7 +410,7 @@ class Receivers:
             member = members.pop()
             if isinstance(member, cst.BinaryOperation) and isinstance(member.operator, cst.BitOr):
                 members.extend([member.left, member.right])
-            elif not _is_none(member):
+            elif not is_none(member):
                 flat.append(member)
         return self.annotation_type(flat[0], scope, depth + 1) if len(flat) == 1 else None
 
@@ -474,10 +475,6 @@ def _mentions(expr: cst.BaseExpression | None, name: str) -> bool:
             return True
         stack.extend(node.children)
     return False
-
-
-def _is_none(expr: cst.BaseExpression | None) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _parse_annotation(text: str) -> cst.BaseExpression | None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from fastapi_lint import names
 from fastapi_lint.handlers import is_response_name
 from fastapi_lint.lazy import libcst as cst
-from fastapi_lint.semantic import BindingKind, scope_qualname, string_value
+from fastapi_lint.semantic import BindingKind, is_none, scope_qualname, string_value, union_members
 
 if TYPE_CHECKING:
     from fastapi_lint.semantic import FileModel, Route, Scope
@@ -373,7 +373,7 @@ def type_kind(
         return UNKNOWN_TYPE
     expr = unquoted(expr)
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
-        return _union_kind([_member_kind(model, e, scope, depth) for e in _union_members(expr)])
+        return _union_kind([_member_kind(model, e, scope, depth) for e in union_members(expr)])
     if isinstance(expr, cst.Subscript):
         return _generic_kind(model, expr, scope, depth)
     if isinstance(expr, cst.Name | cst.Attribute):
@@ -381,16 +381,8 @@ def type_kind(
     return UNKNOWN_TYPE
 
 
-def _union_members(expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
-        yield from _union_members(expr.left)
-        yield from _union_members(expr.right)
-    else:
-        yield expr
-
-
 def _member_kind(model: FileModel, expr: cst.BaseExpression, scope: Scope, depth: int) -> str:
-    if isinstance(expr, cst.Name) and expr.value == "None":
+    if is_none(expr):
         return SCALAR
     return type_kind(model, expr, scope, depth + 1)
 

@@ -603,6 +603,19 @@ def is_false(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "False"
 
 
+def is_none(expr: cst.BaseExpression | None) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def union_members(expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The members of `A | B | C`; the expression itself when it is no `|` union."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+        yield from union_members(expr.left)
+        yield from union_members(expr.right)
+    else:
+        yield expr
+
+
 _HTTP_STATUS = re.compile(r"HTTP_(\d{3})_\w+")
 
 

@@ -10,7 +10,14 @@ from fastapi_lint.project.index import Cls, Const, Obj
 from fastapi_lint.project.reach import expression
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.screen import Facts
-from fastapi_lint.semantic import BindingKind, FileModel, Scope, scope_qualname, string_value
+from fastapi_lint.semantic import (
+    BindingKind,
+    FileModel,
+    Scope,
+    is_none,
+    scope_qualname,
+    string_value,
+)
 
 EVENT_METHODS = frozenset({"on_event", "add_event_handler"})
 EVENT_KEYWORDS = {"on_startup": "startup", "on_shutdown": "shutdown"}
@@ -195,7 +202,7 @@ def _gives_lifespan(model: FileModel, value: cst.BaseExpression, scope: Scope) -
     library, a call that builds one."""
     if isinstance(value, cst.Call | cst.Lambda):
         return True
-    if isinstance(value, cst.Name) and value.value == "None":
+    if is_none(value):
         return False
     if isinstance(value, cst.Name | cst.Attribute):
         if model.resolve_function(value, scope) is not None:

@@ -21,7 +21,7 @@ from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.rules.routes.http_exception_non_error_status import status_number
 from fastapi_lint.screen import Facts
 from fastapi_lint.security_facts import argument, descendants, written_values
-from fastapi_lint.semantic import BindingKind, FileModel, Route, Scope, string_value
+from fastapi_lint.semantic import BindingKind, FileModel, Route, Scope, is_none, string_value
 
 _DEPTH = 8
 _VALIDATION_ERROR = 422  # FastAPI documents it on every route that reads parameters
@@ -292,7 +292,7 @@ def _responses(
     model: FileModel, value: cst.BaseExpression | None, scope: Scope, depth: int = 0
 ) -> set[int | str] | None:
     """The keys of a `responses` dict: status numbers, `"4XX"`, `_ALL`; None if unknown."""
-    if value is None or (isinstance(value, cst.Name) and value.value == "None"):
+    if value is None or is_none(value):
         return set()
     if depth > _DEPTH:
         return None

@@ -10,7 +10,7 @@ from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.names import canonical
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.screen import Facts, QualifiedNames
-from fastapi_lint.semantic import CallSite, FileModel, Scope, string_value
+from fastapi_lint.semantic import CallSite, FileModel, Scope, is_none, string_value
 
 _STATUS_MODULES = ("starlette.status.", "fastapi.status.")
 _STATUS_CONSTANT = re.compile(r"HTTP_(\d{3})_\w+")
@@ -157,13 +157,13 @@ def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression
 
 def _has_detail(call: cst.Call) -> bool:
     detail = _argument(call, 1, "detail")
-    return detail is not None and not (isinstance(detail, cst.Name) and detail.value == "None")
+    return detail is not None and not is_none(detail)
 
 
 def _may_have_location(call: cst.Call) -> bool:
     """`headers=` names a `Location`, or is something we cannot read."""
     headers = _argument(call, 2, "headers")
-    if headers is None or (isinstance(headers, cst.Name) and headers.value == "None"):
+    if headers is None or is_none(headers):
         return False
     if not isinstance(headers, cst.Dict):
         return True

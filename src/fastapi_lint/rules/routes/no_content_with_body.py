@@ -13,7 +13,7 @@ from fastapi_lint.handlers import (
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.screen import Facts
-from fastapi_lint.semantic import FileModel, Route, Scope, status_code, string_value
+from fastapi_lint.semantic import FileModel, Route, Scope, is_none, status_code, string_value
 
 NO_BODY = frozenset({204, 205, 304})  # FastAPI refuses a response model for these
 
@@ -125,7 +125,7 @@ def _declared_body(model: FileModel, route: Route) -> str | None:
     """What promises a body: `response_model=X`, or the handler's return annotation."""
     if "response_model" in route.keywords:
         value = route.keyword_value("response_model")
-        if isinstance(value, cst.Name) and value.value == "None":
+        if is_none(value):
             return None
         return "`response_model=`"
     handler = route.handler

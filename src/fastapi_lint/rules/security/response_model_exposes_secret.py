@@ -12,7 +12,7 @@ from fastapi_lint.pydantic_models import ModelField, model_fields
 from fastapi_lint.route_params import subscript_items, unquoted
 from fastapi_lint.rule import Finding, Option, Rule, string_list
 from fastapi_lint.screen import Facts
-from fastapi_lint.semantic import FileModel, Route, Scope, string_value
+from fastapi_lint.semantic import FileModel, Route, Scope, is_none, string_value, union_members
 
 DEFAULT_FIELD_NAMES = ("password", "hashed_password", "password_hash", "secret", "private_key")
 # Words of a name: `hashedPassword` and `HASHED_PASSWORD` give hashed, password.
@@ -237,7 +237,7 @@ def _response_type(model: FileModel, route: Route) -> tuple[cst.BaseExpression, 
         return None
     if "response_model" in route.keywords:
         value = route.keyword_value("response_model")
-        if isinstance(value, cst.Name) and value.value == "None":
+        if is_none(value):
             return None
         return value, route.scope  # type: ignore[return-value]
     handler = route.handler
@@ -271,7 +271,7 @@ def _shown_fields(route: Route) -> _Shown | None:
 
 def _names(expr: cst.BaseExpression) -> set[str] | None:
     """`{"a", "b"}`, `["a"]` or `{"a": True, "b": {...}}`: the top-level names."""
-    if isinstance(expr, cst.Name) and expr.value == "None":
+    if is_none(expr):
         return set()
     if isinstance(expr, cst.Set | cst.List | cst.Tuple):
         keys = [string_value(element.value) for element in expr.elements]
@@ -314,9 +314,7 @@ def _models_in(
         for item in items:
             yield from _models_in(model, item, scope, depth + 1)
         return
-    if isinstance(expr, cst.Name | cst.Attribute) and not (
-        isinstance(expr, cst.Name) and expr.value == "None"
-    ):
+    if isinstance(expr, cst.Name | cst.Attribute) and not (is_none(expr)):
         yield expr, (model, scope)
 
 
@@ -325,11 +323,11 @@ def _is_plain_string(model: FileModel, annotation: cst.BaseExpression, scope: Sc
     not `SecretStr`, not a bool or a number."""
     annotation = unquoted(annotation)
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        members = [m for m in _union_members(annotation) if not _is_none(m)]
+        members = [m for m in union_members(annotation) if not is_none(m)]
         return len(members) == 1 and _is_plain_string(model, members[0], scope)
     if isinstance(annotation, cst.Subscript):
         origin = canonical(model.qualified_name(annotation.value, scope) or "")
-        items = [item for item in subscript_items(annotation) if not _is_none(item)]
+        items = [item for item in subscript_items(annotation) if not is_none(item)]
         if origin in _ANNOTATED or (origin in _WRAPPERS and "Optional" in origin):
             return bool(items) and _is_plain_string(model, items[0], scope)
         if origin.endswith(".Union"):
@@ -338,18 +336,6 @@ def _is_plain_string(model: FileModel, annotation: cst.BaseExpression, scope: Sc
     if isinstance(annotation, cst.Call):
         annotation = annotation.func
     return canonical(model.qualified_name(annotation, scope) or "") in _STRINGS
-
-
-def _union_members(expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
-        yield from _union_members(expr.left)
-        yield from _union_members(expr.right)
-    else:
-        yield expr
-
-
-def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _excluded(field: ModelField) -> bool:

@@ -9,7 +9,7 @@ from fastapi_lint.receivers import receivers
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.screen import Facts, QualifiedNames
 from fastapi_lint.security_facts import argument, written_values
-from fastapi_lint.semantic import BindingKind, CallSite, FileModel, Scope, string_value
+from fastapi_lint.semantic import BindingKind, CallSite, FileModel, Scope, is_none, string_value
 
 _DEPTH = 8
 _TEXT = frozenset(
@@ -297,7 +297,7 @@ def _declared_class(
         annotation = first.value if isinstance(first, cst.Index) else None
     if isinstance(annotation, cst.BinaryOperation):  # `X | None`
         sides = [annotation.left, annotation.right]
-        real = [s for s in sides if not (isinstance(s, cst.Name) and s.value == "None")]
+        real = [s for s in sides if not is_none(s)]
         annotation = real[0] if len(real) == 1 else None
     return model.annotation_name(annotation, scope) if annotation is not None else None
 

@@ -23,7 +23,14 @@ from fastapi_lint.route_params import (
     unwrap_annotation,
 )
 from fastapi_lint.rule import Finding, Option, Rule, string_list
-from fastapi_lint.semantic import BindingKind, FileModel, Scope, scope_qualname, string_value
+from fastapi_lint.semantic import (
+    BindingKind,
+    FileModel,
+    Scope,
+    is_none,
+    scope_qualname,
+    string_value,
+)
 
 DEFAULT_NAMES = ("limit", "page_size", "per_page", "size", "count", "top")
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z0-9]+(?![a-z])")
@@ -305,21 +312,17 @@ def _is_integer(model: FileModel, expr: cst.BaseExpression | None, scope: Scope)
         return False
     expr = unquoted(expr)
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
-        members = [m for m in (expr.left, expr.right) if not _is_none(m)]
+        members = [m for m in (expr.left, expr.right) if not is_none(m)]
         return len(members) == 1 and _is_integer(model, members[0], scope)
     if isinstance(expr, cst.Subscript):
         origin = canonical(model.qualified_name(expr.value, scope) or "")
-        items = [item for item in subscript_items(expr) if not _is_none(item)]
+        items = [item for item in subscript_items(expr) if not is_none(item)]
         if origin in _OPTIONAL or origin in _UNION:
             return len(items) == 1 and _is_integer(model, items[0], scope)
         return False
     if isinstance(expr, cst.Call):
         return canonical(model.qualified_name(expr.func, scope) or "") in _CONINT
     return canonical(model.qualified_name(expr, scope) or "") in _INTEGERS
-
-
-def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _checked_in_body(function: cst.FunctionDef, name: str) -> bool:

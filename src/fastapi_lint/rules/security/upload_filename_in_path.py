@@ -10,7 +10,7 @@ from fastapi_lint.route_params import subscript_items, unquoted
 from fastapi_lint.rule import Finding, Rule
 from fastapi_lint.screen import Facts
 from fastapi_lint.security_facts import descendants, parents
-from fastapi_lint.semantic import BindingKind, FileModel, FunctionInfo, Scope, string_value
+from fastapi_lint.semantic import BindingKind, FileModel, FunctionInfo, Scope, is_none, string_value
 
 _UPLOAD_FILES = frozenset(
     {
@@ -187,12 +187,12 @@ def _upload_kind(model: FileModel, annotation: cst.BaseExpression, scope: Scope)
         kinds = {
             _upload_kind(model, side, scope)
             for side in (annotation.left, annotation.right)
-            if not (isinstance(side, cst.Name) and side.value == "None")
+            if not is_none(side)
         }
         return kinds.pop() if len(kinds) == 1 else None
     if isinstance(annotation, cst.Subscript):
         origin = canonical(model.qualified_name(annotation.value, scope) or "")
-        items = [i for i in subscript_items(annotation) if not _is_none(i)]
+        items = [i for i in subscript_items(annotation) if not is_none(i)]
         if origin in _WRAPPERS and items:
             return _upload_kind(model, items[0], scope)
         if origin in _SEQUENCES and len(items) == 1:
@@ -206,10 +206,6 @@ def _bound_once_here(scope: Scope, name: str) -> bool:
     """The name is the parameter (or loop variable) only: never rebound to something else."""
     bindings = scope.bindings.get(name, [])
     return len(bindings) == 1 and bindings[0].kind in (BindingKind.PARAM, BindingKind.OTHER)
-
-
-def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 @dataclass
