@@ -9,6 +9,33 @@ from click.testing import CliRunner
 from fastapi_lint.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# A project whose included router repeats a route of the app (FAPI104 in items.py): the
+# editor server and stdin tests change one module and watch the other's findings.
+DUPLICATED_MAIN = """\
+from fastapi import FastAPI
+
+from app import items
+
+app = FastAPI()
+
+
+@app.get("/items/{item_id}")
+async def read_item(item_id: int) -> dict:
+    return {}
+
+
+app.include_router(items.router)
+"""
+DUPLICATED_ITEMS = """\
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/items/{item_id}")
+async def read_item_again(item_id: int) -> dict:
+    return {}
+"""
 # Environment variables that change what the CLI does; tests start without them.
 TOOL_ENVIRONMENT = (
     "FASTAPI_LINT_OUTPUT_FORMAT",

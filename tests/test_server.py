@@ -13,6 +13,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from .conftest import DUPLICATED_ITEMS, DUPLICATED_MAIN
+
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 SERVER = [sys.executable, "-m", "fastapi_lint", "server"]
@@ -55,38 +57,17 @@ app = FastAPI()
 async def read_item(item_id: int) -> dict:
     return {}
 """
-MAIN = """\
-from fastapi import FastAPI
-
-from app import items
-
-app = FastAPI()
-
-
-@app.get("/items/{item_id}")
-async def read_item(item_id: int) -> dict:
-    return {}
-
-
-app.include_router(items.router)
-"""
-ITEMS = """\
-from fastapi import APIRouter
-
-router = APIRouter()
-
-
-@router.get("/items/{item_id}")
-async def read_item_again(item_id: int) -> dict:
-    return {}
-"""
 TIMEOUT = 120  # seconds: the first check builds the project; the machine may be busy
 
 
 def write_project(root: Path) -> None:
     (root / "pyproject.toml").write_text('[project]\nname = "demo"\n')
     (root / "app").mkdir()
-    for name, text in {"__init__.py": "", "main.py": MAIN, "items.py": ITEMS}.items():
+    for name, text in {
+        "__init__.py": "",
+        "main.py": DUPLICATED_MAIN,
+        "items.py": DUPLICATED_ITEMS,
+    }.items():
         (root / "app" / name).write_text(text)
 
 
@@ -268,7 +249,7 @@ async def test_changes_debounced_and_only_the_newest_version_published(
 
 
 async def test_open_buffers_take_part_in_cross_module_rules(client: LanguageClient, tmp_path):
-    items = open_document(client, tmp_path / "app" / "items.py", ITEMS)
+    items = open_document(client, tmp_path / "app" / "items.py", DUPLICATED_ITEMS)
     await diagnostics_become(client, items, ["FAPI104"])
     (duplicate,) = client.diagnostics[items]
     (related,) = duplicate.related_information or []
@@ -276,9 +257,9 @@ async def test_open_buffers_take_part_in_cross_module_rules(client: LanguageClie
     assert related.location.range.start.line == 7
 
     # Unsaved, in another buffer: the route no longer clashes, and items.py is checked again.
-    main = open_document(client, tmp_path / "app" / "main.py", MAIN)
+    main = open_document(client, tmp_path / "app" / "main.py", DUPLICATED_MAIN)
     await diagnostics_become(client, main, [])
-    change(client, main, 2, MAIN.replace('"/items/{item_id}"', '"/products/{item_id}"'))
+    change(client, main, 2, DUPLICATED_MAIN.replace('"/items/{item_id}"', '"/products/{item_id}"'))
     await diagnostics_become(client, items, [])
     # Closed without saving: the file on disk counts again.
     client.text_document_did_close(
@@ -288,10 +269,10 @@ async def test_open_buffers_take_part_in_cross_module_rules(client: LanguageClie
 
 
 async def test_file_changed_on_disk_rechecks_its_importers(client: LanguageClient, tmp_path):
-    items = open_document(client, tmp_path / "app" / "items.py", ITEMS)
+    items = open_document(client, tmp_path / "app" / "items.py", DUPLICATED_ITEMS)
     await diagnostics_become(client, items, ["FAPI104"])
     main = tmp_path / "app" / "main.py"
-    main.write_text(MAIN.replace('"/items/{item_id}"', '"/products/{item_id}"'))
+    main.write_text(DUPLICATED_MAIN.replace('"/items/{item_id}"', '"/products/{item_id}"'))
     client.workspace_did_change_watched_files(
         types.DidChangeWatchedFilesParams(
             [types.FileEvent(main.as_uri(), types.FileChangeType.Changed)]

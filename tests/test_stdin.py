@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import TOOL_ENVIRONMENT, project
+from .conftest import DUPLICATED_ITEMS, DUPLICATED_MAIN, TOOL_ENVIRONMENT, project
 
 ROUTE = """\
 import time
@@ -33,31 +33,6 @@ extend-exclude = ["generated"]
 
 [tool.fastapi-lint.per-file-ignores]
 "legacy/*" = ["FAPI201"]
-"""
-MAIN = """\
-from fastapi import FastAPI
-
-from app import items
-
-app = FastAPI()
-
-
-@app.get("/items/{item_id}")
-async def read_item(item_id: int) -> dict:
-    return {}
-
-
-app.include_router(items.router)
-"""
-ITEMS = """\
-from fastapi import APIRouter
-
-router = APIRouter()
-
-
-@router.get("/items/{item_id}")
-async def read_item_again(item_id: int) -> dict:
-    return {}
 """
 
 
@@ -165,13 +140,13 @@ def test_project_index_sees_the_source_not_the_disk(tmp_path: Path):
         {
             "pyproject.toml": '[project]\nname = "demo"\n',
             "app/__init__.py": "",
-            "app/main.py": MAIN,
-            "app/items.py": ITEMS,
+            "app/main.py": DUPLICATED_MAIN,
+            "app/items.py": DUPLICATED_ITEMS,
         },
     )
     args = ("--output-format", "json", "--stdin-filename", "app/items.py", "-")
-    assert [code for _, _, code in reported(run(root, ITEMS, *args))] == ["FAPI104"]
-    moved = ITEMS.replace("/items/", "/products/")
+    assert [code for _, _, code in reported(run(root, DUPLICATED_ITEMS, *args))] == ["FAPI104"]
+    moved = DUPLICATED_ITEMS.replace("/items/", "/products/")
     assert reported(run(root, moved, *args)) == []
 
 
