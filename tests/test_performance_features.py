@@ -16,10 +16,11 @@ import pytest
 
 import fastapi_lint
 from fastapi_lint import engine as engine_module
-from fastapi_lint.api import lint_paths
+from fastapi_lint.api import build_project, lint_paths
 from fastapi_lint.config import load_settings
 from fastapi_lint.rule import Rule
 from fastapi_lint.rules import ALL_RULES
+from fastapi_lint.runner import FILES_PER_WORKER, Checking, Job, build_engine, check_one
 
 from .conftest import FIXTURES, project
 
@@ -114,6 +115,50 @@ def test_the_run_really_goes_parallel(tmp_path):
     # A handful of files is checked in this process, whatever --jobs says (the screen off:
     # no default rule can report in them).
     assert lint_paths([tmp_path / "routes"], settings, jobs=2, screen=False).workers == 1
+
+
+def test_workers_check_files_while_the_others_are_screened(tmp_path):
+    """The pool starts with the first chunk of files the screen lets through, before the
+    rest are screened; the reports come back in the order the files were handed over, as a
+    serial check gives them."""
+    sample_project(tmp_path)
+    settings = load_settings(None, cwd=tmp_path)
+    files = sorted(tmp_path.rglob("*.py"))
+    job = Job(settings, build_project(files, settings, None))
+    items = [(n, path, path.stat().st_size) for n, path in enumerate(files)]
+    half = len(items) // 2
+    with Checking(job, 2, items) as checking:
+        for item in items[:half]:
+            checking.offer(item, check=True)
+        assert checking.workers == 2  # checking already, the other half not screened yet
+        for n, item in enumerate(items[half:]):
+            checking.offer(item, check=n % 2 == 0)
+        checked = checking.finish()
+    assert checked.workers == 2
+    assert [item[1] for item in checking.items] == [
+        *files[:half],
+        *files[half::2],
+    ]
+    engine = build_engine(job)
+    serial = [check_one(engine, job, path).diagnostics for _, path, _ in checking.items]
+    assert [report.diagnostics for report in checked.reports] == serial
+    assert any(serial)
+
+
+def test_a_handful_of_files_is_checked_in_this_process(tmp_path):
+    """Fewer candidates than two workers' worth (a pre-commit run): no pool."""
+    sample_project(tmp_path)
+    settings = load_settings(None, cwd=tmp_path)
+    files = sorted(tmp_path.rglob("*.py"))[: 2 * FILES_PER_WORKER - 1]
+    job = Job(settings, build_project(files, settings, None))
+    items = [(n, path, path.stat().st_size) for n, path in enumerate(files)]
+    with Checking(job, 2, items) as checking:
+        for item in items:
+            checking.offer(item, check=True)
+        assert checking.workers == 1
+        checked = checking.finish()
+    assert checked.workers == 1
+    assert [report.path for report in checked.reports] == files
 
 
 @pytest.mark.parametrize("flags", [["--fix"], ["--fix", "--unsafe-fixes"], ["--diff"]])

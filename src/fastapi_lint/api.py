@@ -1,13 +1,15 @@
 """Orchestration of one run: discover files, build per-run state once, lint or fix each file.
 
-Each file goes through up to four steps; the first three run in this process:
+Each file goes through up to four steps:
 
 1. read, and the byte-level prefilter (`Rule.triggers`): most files of a project stop here;
 2. for plain checks, the result cache (`fastapi_lint.cache`);
 3. the parse screen (`fastapi_lint.screen`): no enabled rule can report in most of the
    files left, which `ast` facts show (`--no-screen` turns it off);
-4. the engine, here or in worker processes (`fastapi_lint.runner`): the only step that
-   imports LibCST, so a run that the first three steps answer never pays for it.
+4. the engine (`fastapi_lint.runner`), the only step that imports LibCST, so a run that
+   the first three steps answer never pays for it. Files the screen lets through go to
+   worker processes as they pass, the biggest first, and are checked while this process
+   screens the others; a handful are checked here at the end.
 
 The run's result is put together in the order of the files, whichever step answered them.
 """
@@ -161,10 +163,7 @@ def lint_paths(
                     },
                 )
         reports: list[FileReport | None] = [None] * len(discovery.files)
-        pending: list[Item] = []  # what the engine must check
-        screening = Screen(project, settings.max_file_size)
-        if not screen or screen_disabled():
-            screening = None
+        candidates: list[Item] = []  # for the screen, then the engine
         for index, path in enumerate(discovery.files):
             with run.timings.phase(READ):
                 try:
@@ -182,31 +181,31 @@ def lint_paths(
                 if cached is not None:
                     reports[index] = FileReport(path, cached)
                     continue
-            if screening is not None and data is not None:
-                with run.timings.phase(SCREEN):
-                    skipped = screening.skips(path, data, rules)
-                if skipped:  # no enabled rule can report there: no parse
-                    reports[index] = FileReport(path)
-                    run.screened += 1
-                    if cache is not None:
-                        with run.timings.phase(CACHE):
-                            cache.put(path, content_hash(data), rules, [], edits=with_edits)
-                    continue
-            pending.append((index, path, len(data) if data is not None else 0))
-    if pending:
-        # Imports the engine, and LibCST with it.
-        from fastapi_lint.runner import Job, check_files
+            candidates.append((index, path, len(data) if data is not None else 0))
+    # The files the screen lets through are checked meanwhile, by workers forked once the
+    # first ones pass (see `Checking`).
+    from fastapi_lint.runner import Checking, Job
 
-        job = Job(settings, project, fix, with_edits, digests=cache is not None)
-        checked = check_files(pending, job, jobs or default_jobs())
-        run.workers = checked.workers
-        run.timings.add(checked.timings)
-        for (index, path, _), report in zip(pending, checked.reports, strict=True):
-            reports[index] = report
-            if cache is not None and report.digest is not None:
-                with run.timings.phase(CACHE):
-                    rules = settings.rules_for(path)
-                    cache.put(path, report.digest, rules, report.diagnostics, edits=with_edits)
+    job = Job(settings, project, fix, with_edits, digests=cache is not None)
+    screening = None
+    if screen and not screen_disabled():
+        screening = _Screening(project, settings, cache, with_edits, run)
+    with Checking(job, jobs or default_jobs(), candidates) as checking:
+        with collector_paused():
+            for index, path, size in sorted(candidates, key=lambda item: -item[2]):
+                skipped = screening is not None and screening.skips(path)
+                if skipped:
+                    reports[index] = FileReport(path)
+                checking.offer((index, path, size), check=not skipped)
+        checked = checking.finish()
+    run.workers = checked.workers
+    run.timings.add(checked.timings)
+    for (index, path, _), report in zip(checking.items, checked.reports, strict=True):
+        reports[index] = report
+        if cache is not None and report.digest is not None:
+            with run.timings.phase(CACHE):
+                rules = settings.rules_for(path)
+                cache.put(path, report.digest, rules, report.diagnostics, edits=with_edits)
     if cache is not None:
         with run.timings.phase(CACHE):
             problem = cache.save()
@@ -233,6 +232,43 @@ def lint_paths(
         run.baselined, run.stale_baseline_entries = match.baselined, len(match.stale)
     run.seconds = time.perf_counter() - started
     return run
+
+
+class _Screening:
+    """The parse screen of a run (`fastapi_lint.screen`), with what a file it answers
+    leaves: counted in the run, and cached as clean."""
+
+    def __init__(
+        self,
+        project: ProjectModules,
+        settings: Settings,
+        cache: Cache | None,
+        with_edits: bool,
+        run: RunResult,
+    ) -> None:
+        self.screen = Screen(project, settings.max_file_size)
+        self.settings = settings
+        self.cache = cache
+        self.with_edits = with_edits
+        self.run = run
+
+    def skips(self, path: Path) -> bool:
+        """Whether no enabled rule can report in the file: no parse."""
+        timings = self.run.timings
+        with timings.phase(READ):
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return False  # the engine reports why
+            rules = self.settings.rules_for(path)
+        with timings.phase(SCREEN):
+            if not self.screen.skips(path, data, rules):
+                return False
+        self.run.screened += 1
+        if self.cache is not None:
+            with timings.phase(CACHE):
+                self.cache.put(path, content_hash(data), rules, [], edits=self.with_edits)
+        return True
 
 
 def _load_libcst() -> None:

@@ -3,10 +3,11 @@ worker processes.
 
 The per-run work, the engine (enabled rules with their options, the project's module index),
 is built once in each worker by the pool's initializer, never per file. Files go out in
-chunks of about equal size, the biggest chunks first, and the reports come back chunk by
-chunk. A file is fixed (`--fix`, `--diff`) by the worker that checked it. A report holds plain
-data only (diagnostics whose fix is a `FixSummary`): it pickles small. The caller puts the
-reports back in the order of the files, so a parallel run gives the serial run's result.
+chunks as the screen lets them through (`Checking`), the biggest first, and the reports
+come back chunk by chunk. A file is fixed (`--fix`, `--diff`) by the worker that checked it.
+A report holds plain data only (diagnostics whose fix is a `FixSummary`): it pickles small.
+The caller puts the reports back in the order of the files, so a parallel run gives the
+serial run's result.
 
 On Linux the workers are forked after LibCST and its parser are loaded here, and the project
 index is complete (every summary made, the analyses the rules share), so they start with
@@ -30,17 +31,17 @@ from fastapi_lint.api import FileReport
 from fastapi_lint.cache import content_hash
 from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic, FixSummary
-from fastapi_lint.engine import Engine, FileResult
 from fastapi_lint.fixes import FileChangedError, unified_diff, write_atomically
 from fastapi_lint.lazy import libcst as cst
 from fastapi_lint.memory import LARGE_FILE, release_freed_memory
-from fastapi_lint.project.build import WORKER_SUMMARIES_KEPT_BYTES
+from fastapi_lint.project.build import SUMMARIES_KEPT_BYTES, WORKER_SUMMARIES_KEPT_BYTES
 from fastapi_lint.report import display_path
 from fastapi_lint.semantic import ProjectModules
 from fastapi_lint.timings import FIXES, READ, Timings
 
 if TYPE_CHECKING:
     from fastapi_lint.api import FixMode
+    from fastapi_lint.engine import Engine, FileResult
 
 # Fewer files than this per worker: not worth a worker (a pre-commit run checks a handful).
 FILES_PER_WORKER = 4
@@ -68,22 +69,14 @@ class Job:
 
 @dataclass
 class Checked:
-    reports: list[FileReport]  # in the order of the items
+    reports: list[FileReport]  # in the order the items were added
     timings: Timings
     workers: int  # 1: checked in this process
 
 
-def check_files(items: Sequence[Item], job: Job, jobs: int) -> Checked:
-    """Check every item, in up to `jobs` processes."""
-    workers = min(jobs, len(items) // FILES_PER_WORKER)
-    if workers < 2:
-        engine = build_engine(job)
-        reports = [check_one(engine, job, path, size) for _, path, size in items]
-        return Checked(reports, engine.timings, 1)
-    return _check_in_pool(items, job, workers)
-
-
 def build_engine(job: Job) -> Engine:
+    from fastapi_lint.engine import Engine  # imports LibCST
+
     settings = job.settings
     return Engine(settings.rules, job.project, settings.ignored_codes, settings.max_file_size)
 
@@ -160,8 +153,10 @@ _worker: tuple[Job, Engine] | None = None  # in a worker: its job and engine
 
 
 def _start_worker(job: Job) -> None:
-    """The pool's initializer: the per-run work, once per worker."""
+    """The pool's initializer: the per-run work, once per worker. A worker may be forked
+    while the run's screen has the collector paused: checking makes cycles, so it is on."""
     global _worker
+    gc.enable()
     _worker = (job, build_engine(job))
 
 
@@ -172,38 +167,143 @@ def _check_chunk(chunk: list[Item]) -> tuple[list[tuple[int, FileReport]], Timin
     return reports, engine.timings.take()
 
 
-def _check_in_pool(items: Sequence[Item], job: Job, workers: int) -> Checked:
-    _before_forking(job)
-    position = {index: n for n, (index, _, _) in enumerate(items)}
-    reports: list[FileReport | None] = [None] * len(items)
-    timings = Timings()
-    unfinished: list[Item] = []
-    with _pool(job, workers) as pool:
-        futures: dict[Future, list[Item]] = {
-            pool.submit(_check_chunk, chunk): chunk for chunk in _chunks(items, workers)
-        }
-        for future in as_completed(futures):
+class Checking:
+    """The files of a run to check, handed over as the screen lets them through and checked
+    meanwhile in a pool of workers (a handful: here, at the end).
+
+    The screen offers each candidate (a file the prefilter and the cache left), the biggest
+    first, and says whether it must be checked. Those go out in chunks as they come, so the
+    workers parse while this process screens the rest. A chunk holds about
+    1/CHUNKS_PER_WORKER of a worker's share of the bytes to check, as the pass rate so far
+    predicts it: while most candidates may still pass, the biggest files, offered first,
+    share the first chunks and are parsed one after the other in one worker, not at the same
+    time in all of them (a LibCST tree takes about 500 times its file's size); the last
+    chunks, small, let the workers finish together. The pool starts with the first chunk
+    once enough files are expected for two workers (FILES_PER_WORKER each)."""
+
+    def __init__(self, job: Job, jobs: int, candidates: Sequence[Item]) -> None:
+        self.job = job
+        self.jobs = jobs
+        self.items: list[Item] = []  # to check, in the order offered
+        self._left = _Tally(len(candidates), sum(size for _, _, size in candidates))
+        self._offered = _Tally()
+        self._passed = _Tally()
+        self._chunk: list[Item] = []
+        self._filled = 0
+        self._ready: list[list[Item]] = []  # chunks not submitted yet
+        self._pool: ProcessPoolExecutor | None = None
+        self._workers = 1
+        self._futures: dict[Future, list[Item]] = {}
+
+    def offer(self, item: Item, check: bool) -> None:
+        """A candidate, screened: to `check`, or not."""
+        self._left.add(item, -1)
+        self._offered.add(item)
+        if not check:
+            return
+        self._passed.add(item)
+        self.items.append(item)
+        self._chunk.append(item)
+        self._filled += item[2]
+        expected = self._expected()
+        if self._filled >= expected.size // (self.jobs * CHUNKS_PER_WORKER):
+            self._ready.append(self._chunk)
+            self._chunk, self._filled = [], 0
+            if self._pool is None:
+                self._start(min(self.jobs, expected.files // FILES_PER_WORKER))
+            self._submit_ready()
+
+    def finish(self) -> Checked:
+        """Every file added, checked: their reports, in the order added."""
+        if not self.items:
+            return Checked([], Timings(), 0)
+        if self._pool is None:
+            workers = min(self.jobs, len(self.items) // FILES_PER_WORKER)
+            if workers < 2:
+                engine = build_engine(self.job)
+                reports = [check_one(engine, self.job, path, size) for _, path, size in self.items]
+                return Checked(reports, engine.timings, 1)
+            self._ready = _chunks(self.items, workers)  # all known: the best split
+            self._start(workers)
+        elif self._chunk:
+            self._ready.append(self._chunk)
+        self._submit_ready()
+        return self._collect()
+
+    def __enter__(self) -> Checking:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    @property
+    def workers(self) -> int:
+        """The worker processes started so far (1: none, the files are checked here)."""
+        return self._workers
+
+    def _expected(self) -> _Tally:
+        """The files and bytes expected to be checked in all: those that passed, and the
+        candidates left at the pass rate so far."""
+        passed, offered, left = self._passed, self._offered, self._left
+        files = left.files * passed.files // offered.files if offered.files else left.files
+        size = left.size * passed.size // offered.size if offered.size else left.size
+        return _Tally(passed.files + files, passed.size + size)
+
+    def _start(self, workers: int) -> None:
+        if workers < 2:
+            return
+        _before_forking(self.job)
+        self._pool = _pool(self.job, workers)
+        self._workers = workers
+
+    def _submit_ready(self) -> None:
+        if self._pool is None or not self._ready:
+            return
+        first = not self._futures
+        for chunk in self._ready:
+            self._futures[self._pool.submit(_check_chunk, chunk)] = chunk
+        self._ready.clear()
+        if first:  # the workers forked with it
+            _after_forking(self.job)
+
+    def _collect(self) -> Checked:
+        position = {index: n for n, (index, _, _) in enumerate(self.items)}
+        reports: list[FileReport | None] = [None] * len(self.items)
+        timings = Timings()
+        unfinished: list[Item] = []
+        for future in as_completed(self._futures):
             try:
                 done, chunk_timings = future.result()
             except BrokenProcessPool:  # a worker died: every chunk not done yet is lost
-                unfinished.extend(futures[future])
+                unfinished.extend(self._futures[future])
                 continue
             except Exception as error:  # e.g. a report that does not pickle: a bug of ours
                 reason = f"{type(error).__name__}: {error}"
-                for index, path, _ in futures[future]:
+                for index, path, _ in self._futures[future]:
                     message = f"{path}: internal error: {reason}"
                     reports[position[index]] = FileReport(path, errors=[message])
                 continue
             timings.add(chunk_timings)
             for index, report in done:
                 reports[position[index]] = report
-    if unfinished:
-        unfinished.sort(key=lambda item: item[0])
-        for index, report, chunk_timings in _isolate(unfinished, job):
-            reports[position[index]] = report
-            timings.add(chunk_timings)
-    assert all(report is not None for report in reports)
-    return Checked(reports, timings, workers)  # type: ignore[arg-type]
+        if unfinished:
+            unfinished.sort(key=lambda item: item[0])
+            for index, report, chunk_timings in _isolate(unfinished, self.job):
+                reports[position[index]] = report
+                timings.add(chunk_timings)
+        assert all(report is not None for report in reports)
+        return Checked(reports, timings, self._workers)  # type: ignore[arg-type]
+
+
+@dataclass
+class _Tally:
+    files: int = 0
+    size: int = 0  # bytes
+
+    def add(self, item: Item, sign: int = 1) -> None:
+        self.files += sign
+        self.size += sign * item[2]
 
 
 def _before_forking(job: Job) -> None:
@@ -221,6 +321,15 @@ def _before_forking(job: Job) -> None:
         index.release_summaries(WORKER_SUMMARIES_KEPT_BYTES)
     release_freed_memory()
     gc.freeze()
+
+
+def _after_forking(job: Job) -> None:
+    """Back to what this process keeps once the workers are forked (they fork with the
+    first chunk): its summaries (for the screen) and its collector's view of its objects."""
+    gc.unfreeze()
+    index = job.project.index
+    if index is not None:
+        index.release_summaries(SUMMARIES_KEPT_BYTES)
 
 
 def _isolate(items: Sequence[Item], job: Job) -> list[tuple[int, FileReport, Timings]]:
