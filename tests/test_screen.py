@@ -171,6 +171,31 @@ def test_facts_resolve_calls_through_every_import_spelling():
     assert facts.has_async and facts.statement_calls
 
 
+def test_facts_put_calls_in_the_frame_that_runs_them():
+    """A sync `def` nested in an `async def` runs in its own frame, as the rules see it; its
+    decorators and defaults, a class body, a comprehension and a lambda run in the async
+    frame (a lambda's body does not, but counts as inside: a superset)."""
+    facts = _facts(
+        "import socket, time, subprocess, os\n"
+        "async def handler():\n"
+        "    @decorate(time.sleep(1))\n"
+        "    def resolve(port=os.getcwd()):\n"
+        "        return socket.getaddrinfo('h', port)\n"
+        "    class Local:\n"
+        "        x = subprocess.run([])\n"
+        "    [open(p) for p in ()]\n"
+        "    later = lambda: os.system('x')\n"
+        "    return await to_thread(resolve)\n"
+    )
+    assert "socket.getaddrinfo" not in facts.async_targets
+    assert "getaddrinfo" not in facts.async_calls
+    assert {"time.sleep", "os.getcwd", "subprocess.run", "builtins.open", "os.system"} <= (
+        facts.async_targets
+    )
+    scopes = {scope for _, scope in facts.async_sites}
+    assert scopes == {"handler", "handler.Local"}
+
+
 def test_facts_keep_names_of_quoted_annotations_and_short_strings():
     facts = _facts(
         "def f(app: 'Optional[FastAPI]', s: \"sqlalchemy.orm.Session\") -> 'Response':\n"

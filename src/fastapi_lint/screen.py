@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from fastapi_lint.semantic import ProjectModules
 
 ENVIRONMENT_SWITCH = "FASTAPI_LINT_NO_SCREEN"  # set (not empty, not "0"): no screen
-FACTS_VERSION = 2  # part of the summary store's key: bump when `Facts` changes
+FACTS_VERSION = 3  # part of the summary store's key: bump when `Facts` changes
 
 # What registers a route in the per-file model (`FileModel._finish`): `@x.get(...)` on a
 # function, `x.add_api_route(...)`, `x.get(...)(endpoint)`.
@@ -62,9 +62,20 @@ _ADD_API_ROUTE = "add_api_route"
 # Identifiers inside strings this short count (quoted annotations such as `"FastAPI"`).
 _SHORT_STRING = 120
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
-# Fields that hold no code: contexts and operators.
-_LEAVES = frozenset({"ctx", "op", "ops", "type_comment", "kind", "conversion"})
+# Fields that hold no node to walk: contexts, operators, and the names, numbers and flags
+# the walk reads from their node itself.
+_LEAVES = frozenset(
+    {"ctx", "op", "ops", "type_comment", "kind", "conversion", "id", "attr", "arg", "name"}
+    | {"module", "level", "is_async", "simple", "kwd_attrs", "rest"}
+)
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# The node kinds whose facts `_Collector._special` reads (the walk tests the common ones,
+# names, attributes, calls and constants, first).
+_SPECIAL = frozenset(
+    {ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom}
+    | {ast.keyword, ast.arg, ast.AnnAssign, ast.Return, ast.Expr, ast.Global, ast.Nonlocal}
+    | {ast.MatchAs, ast.MatchStar, ast.MatchMapping, ast.MatchClass}
+)
 _BUILTINS = frozenset(dir(builtins))
 _NOQA = re.compile(rb"noqa", re.IGNORECASE)  # as `suppression` finds directives
 _OUR_CODE = re.compile(rb"fapi", re.IGNORECASE)
@@ -86,7 +97,7 @@ class Facts:
 
     names: frozenset[str]  # every identifier
     calls: frozenset[str]  # last names of the called expressions (and the names they alias)
-    async_calls: frozenset[str]  # the same, for calls inside an `async def`
+    async_calls: frozenset[str]  # the same, for calls an `async def` runs (in its frame)
     # Qualified names that calls inside an `async def` may have: each call of a name or a
     # dotted name, its first name replaced by what any import of the file binds it to
     # (`time.sleep` for `t.sleep()` after `import time as t`), or a builtin's.
@@ -512,13 +523,19 @@ class _Collector:
         self.bases: list[tuple[str, list[str | None]]] = []  # classes and their bases
 
     def run(self, tree: ast.Module) -> Facts:
-        # Each node with its context: (inside an async def, directly in a class body, the
-        # qualified name of the function or class it runs in, as the index names scopes).
-        top: tuple[bool, bool, str] = (False, False, "")
-        stack: list[tuple[Any, tuple[bool, bool, str]]] = [(node, top) for node in tree.body]
+        self._walk(tree.body, (False, False, ""))
+        return self._facts()
+
+    def _walk(self, nodes: list[Any], context: tuple[bool, bool, str]) -> None:
+        """The nodes and everything under them, in one context: (inside an async def,
+        directly in a class body, the qualified name of the function or class they run in,
+        as the index names scopes). A function or class body is walked in its own context,
+        by a call of its own: that recursion is as deep as definitions nest, which the
+        tokenizer bounds (100 indentation levels); expressions are walked with the stack."""
+        stack = list(nodes)
         names = self.names
         while stack:
-            node, context = stack.pop()
+            node = stack.pop()
             kind = type(node)
             if kind is ast.Name:
                 names.add(node.id)
@@ -532,58 +549,66 @@ class _Collector:
                 if type(value) is str and len(value) <= _SHORT_STRING:
                     names.update(_IDENTIFIER.findall(value))
                 continue
-            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                self._function(node, stack, context)
-                continue
-            elif kind is ast.ClassDef:
-                self._class(node, stack, context)
-                continue
-            elif kind is ast.Import or kind is ast.ImportFrom:
-                self._import(node)
-                continue
-            elif kind is ast.keyword:
-                if node.arg is not None:
-                    names.add(node.arg)
-            elif kind is ast.arg:
-                names.add(node.arg)
-                self._annotation(node.annotation)
-            elif kind is ast.AnnAssign:
-                self._annotation(node.annotation)
-            elif kind is ast.Return:
-                if type(node.value) is ast.Call:
-                    self.returns_call = True
-                    self.returned.append(_last_name(node.value.func))
-            elif kind is ast.Expr:
-                self.statement_calls |= type(node.value) is ast.Call
-            elif kind is ast.Global or kind is ast.Nonlocal:
-                names.update(node.names)
-            elif kind is ast.MatchAs or kind is ast.MatchStar:
-                if node.name is not None:
-                    names.add(node.name)
-            elif kind is ast.MatchMapping:
-                if node.rest is not None:
-                    names.add(node.rest)
-            elif kind is ast.MatchClass:
-                names.update(node.kwd_attrs)
+            elif kind in _SPECIAL and self._special(node, kind, context):
+                continue  # its children walked already
             # Statements and expressions: their children, in the same context (a class
-            # body's `if` still defines classes in the class body).
+            # body's `if` still defines classes in the class body). What is not a node
+            # (None in a list of dict keys, say) has no fields.
             fields = _FIELDS.get(kind)
             if fields is None:
-                fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAVES)
+                fields = _FIELDS[kind] = tuple(
+                    field for field in getattr(kind, "_fields", ()) if field not in _LEAVES
+                )
             for field in fields:
-                value = getattr(node, field, None)
+                value = getattr(node, field)
                 if type(value) is list:
-                    stack.extend((item, context) for item in value if isinstance(item, ast.AST))
-                elif isinstance(value, ast.AST):
-                    stack.append((value, context))
-        return self._facts()
+                    stack.extend(value)
+                elif value is not None:
+                    stack.append(value)
 
-    def _function(self, node: Any, stack: list, context: tuple[bool, bool, str]) -> None:
+    def _special(self, node: Any, kind: type, context: tuple[bool, bool, str]) -> bool:
+        """The facts of a node of a `_SPECIAL` kind; whether its children are walked."""
+        names = self.names
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            self._function(node, context)
+            return True
+        if kind is ast.ClassDef:
+            self._class(node, context)
+            return True
+        if kind is ast.Import or kind is ast.ImportFrom:
+            self._import(node)
+            return True
+        if kind is ast.keyword:
+            if node.arg is not None:
+                names.add(node.arg)
+        elif kind is ast.arg:
+            names.add(node.arg)
+            self._annotation(node.annotation)
+        elif kind is ast.AnnAssign:
+            self._annotation(node.annotation)
+        elif kind is ast.Return:
+            if type(node.value) is ast.Call:
+                self.returns_call = True
+                self.returned.append(_last_name(node.value.func))
+        elif kind is ast.Expr:
+            self.statement_calls |= type(node.value) is ast.Call
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            names.update(node.names)
+        elif kind is ast.MatchAs or kind is ast.MatchStar:
+            if node.name is not None:
+                names.add(node.name)
+        elif kind is ast.MatchMapping:
+            if node.rest is not None:
+                names.add(node.rest)
+        elif kind is ast.MatchClass:
+            names.update(node.kwd_attrs)
+        return False
+
+    def _function(self, node: Any, context: tuple[bool, bool, str]) -> None:
         self.names.add(node.name)
         is_async = type(node) is ast.AsyncFunctionDef
         self.has_async |= is_async
         in_async, _, scope = context
-        outer = (in_async, False, scope)  # decorators, defaults, annotations
         for decorator in node.decorator_list:
             if (
                 type(decorator) is ast.Call
@@ -591,28 +616,25 @@ class _Collector:
                 and decorator.func.attr in _ROUTE_DECORATORS
             ):
                 self._route(decorator.func.attr, decorator)
-            stack.append((decorator, outer))
-        stack.append((node.args, outer))
         if node.returns is not None:
             self._annotation(node.returns)
-            stack.append((node.returns, outer))
-        # Everything inside an `async def` counts as inside it (a superset: nested sync
-        # functions too).
-        body = (in_async or is_async, False, f"{scope}.{node.name}" if scope else node.name)
-        stack.extend((child, body) for child in node.body)
+        # Decorators, defaults and annotations run in the enclosing context, outside any
+        # class body.
+        self._walk([*node.decorator_list, node.args, node.returns], (in_async, False, scope))
+        # A function's body runs in its own frame: a sync `def` nested in an `async def`
+        # runs outside it, as `receivers.executing_async_function` sees it (a lambda's body
+        # counts as inside: a superset).
+        body = (is_async, False, f"{scope}.{node.name}" if scope else node.name)
+        self._walk(node.body, body)
 
-    def _class(self, node: ast.ClassDef, stack: list, context: tuple[bool, bool, str]) -> None:
+    def _class(self, node: ast.ClassDef, context: tuple[bool, bool, str]) -> None:
         self.names.add(node.name)
         in_async, in_class, scope = context
         if in_class:
             self.nested_classes.add(node.name)
         self.bases.append((node.name, [_last_name(base) for base in node.bases]))
-        outer = (in_async, False, scope)
-        stack.extend((child, outer) for child in node.decorator_list)
-        stack.extend((child, outer) for child in node.bases)
-        stack.extend((child, outer) for child in node.keywords)
-        body = (in_async, True, f"{scope}.{node.name}" if scope else node.name)
-        stack.extend((child, body) for child in node.body)
+        self._walk([*node.decorator_list, *node.bases, *node.keywords], (in_async, False, scope))
+        self._walk(node.body, (in_async, True, f"{scope}.{node.name}" if scope else node.name))
 
     def _annotation(self, annotation: ast.expr | None) -> None:
         """Identifiers in quoted annotations, however long (`"Optional[Session]"`)."""

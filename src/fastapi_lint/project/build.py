@@ -235,10 +235,11 @@ class _StoredModule(ModuleInfo):
     ) -> None:
         super().__init__(name, path, is_package, {}, registers, stamp)
         self._store = store
+        self._entry = str(path)  # its key in the store (asked for tens of thousands of times)
 
     @property
     def summary(self) -> dict[str, Any]:
-        return self._store.summary(str(self.path))
+        return self._store.summary(self._entry)
 
 
 def _blob(value: Any) -> bytes:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi_lint.nesting import nested_too_deeply
 
@@ -33,6 +33,7 @@ ROUTE_VERBS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route"}
 )
 WEBSOCKET_VERBS = frozenset({"websocket", "websocket_route"})
+_VERBS = ROUTE_VERBS | WEBSOCKET_VERBS
 ADD_ROUTE = frozenset({"add_api_route", "add_route"})
 ADD_WEBSOCKET = frozenset({"add_api_websocket_route", "add_websocket_route"})
 INCLUDE = "include_router"
@@ -83,66 +84,79 @@ def to_expr(node: ast.expr | None, depth: int = 0) -> Expr:
     if node is None or depth > 40:
         return OPAQUE
     depth += 1
-    if isinstance(node, ast.Name):
-        return ["name", node.id]
-    if isinstance(node, ast.Attribute):
-        return ["attr", to_expr(node.value, depth), node.attr]
-    if isinstance(node, ast.Call):
-        if any(isinstance(arg, ast.Starred) for arg in node.args):
-            args = [OPAQUE]
-        else:
-            args = [to_expr(arg, depth) for arg in node.args]
-        keywords = {kw.arg: to_expr(kw.value, depth) for kw in node.keywords if kw.arg}
-        if any(kw.arg is None for kw in node.keywords):
-            keywords["**"] = OPAQUE
-        return ["call", to_expr(node.func, depth), args, keywords]
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, str):
-            return ["str", node.value]
-        if node.value is None or isinstance(node.value, bool | int):
-            return ["const", node.value]
+    kind = type(node)  # `ast.parse` makes no subclasses; exact types test fastest
+    if kind is ast.Name:
+        return ["name", node.id]  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        return ["attr", to_expr(node.value, depth), node.attr]  # type: ignore[attr-defined]
+    if kind is ast.Call:
+        return _call_expr(node, depth)  # type: ignore[arg-type]
+    if kind is ast.Constant:
+        value = node.value  # type: ignore[attr-defined]
+        if type(value) is str:
+            return ["str", value]
+        if value is None or isinstance(value, bool | int):
+            return ["const", value]
         return OPAQUE
-    if isinstance(node, ast.JoinedStr):
+    if kind is ast.JoinedStr:
         parts = []
-        for value in node.values:
-            if isinstance(value, ast.FormattedValue):
+        for value in node.values:  # type: ignore[attr-defined]
+            if type(value) is ast.FormattedValue:
                 if value.conversion != -1 or value.format_spec is not None:
                     return ["concat", [OPAQUE]]
                 parts.append(to_expr(value.value, depth))
             else:
                 parts.append(to_expr(value, depth))
         return ["concat", parts]
-    if isinstance(node, ast.BinOp):
-        if isinstance(node.op, ast.Add):
-            return ["concat", [to_expr(node.left, depth), to_expr(node.right, depth)]]
-        if isinstance(node.op, ast.BitOr):
-            return ["union", [to_expr(node.left, depth), to_expr(node.right, depth)]]
+    if kind is ast.BinOp:
+        op = type(node.op)  # type: ignore[attr-defined]
+        if op is ast.Add:
+            return ["concat", [to_expr(node.left, depth), to_expr(node.right, depth)]]  # type: ignore[attr-defined]
+        if op is ast.BitOr:
+            return ["union", [to_expr(node.left, depth), to_expr(node.right, depth)]]  # type: ignore[attr-defined]
         return OPAQUE
-    if isinstance(node, ast.IfExp):
-        return ["cond", to_expr(node.body, depth), to_expr(node.orelse, depth)]
-    if isinstance(node, ast.List | ast.Tuple | ast.Set):
-        if len(node.elts) > _MAX_ITEMS:  # a data table, not a list of methods or types
+    if kind is ast.IfExp:
+        return ["cond", to_expr(node.body, depth), to_expr(node.orelse, depth)]  # type: ignore[attr-defined]
+    if kind is ast.List or kind is ast.Tuple or kind is ast.Set:
+        elts = node.elts  # type: ignore[attr-defined]
+        if len(elts) > _MAX_ITEMS:  # a data table, not a list of methods or types
             return OPAQUE
-        return ["list", [to_expr(item, depth) for item in node.elts]]
-    if isinstance(node, ast.Subscript):
-        return ["subscript", to_expr(node.value, depth), to_expr(node.slice, depth)]
-    if isinstance(node, ast.Await):
-        return to_expr(node.value, depth)
+        return ["list", [to_expr(item, depth) for item in elts]]
+    if kind is ast.Subscript:
+        return ["subscript", to_expr(node.value, depth), to_expr(node.slice, depth)]  # type: ignore[attr-defined]
+    if kind is ast.Await:
+        return to_expr(node.value, depth)  # type: ignore[attr-defined]
     return OPAQUE
+
+
+def _call_expr(node: ast.Call, depth: int) -> Expr:
+    args: list[Expr] = []
+    for arg in node.args:
+        if type(arg) is ast.Starred:
+            args = [OPAQUE]
+            break
+        args.append(to_expr(arg, depth))
+    keywords = {}
+    unpacked = False
+    for keyword in node.keywords:
+        if keyword.arg:
+            keywords[keyword.arg] = to_expr(keyword.value, depth)
+        else:
+            unpacked = True
+    if unpacked:
+        keywords["**"] = OPAQUE
+    return ["call", to_expr(node.func, depth), args, keywords]
 
 
 def _interesting_call(call: ast.Call) -> str | None:
     """What a call may be, from its shape alone: a route, an include, a mount, a call that
     hands objects to a function (`register(app)`), or nothing the index needs."""
     func = call.func
-    if (
-        isinstance(func, ast.Call)
-        and isinstance(func.func, ast.Attribute)
-        and func.func.attr in ROUTE_VERBS | WEBSOCKET_VERBS
-    ):
+    kind = type(func)
+    if kind is ast.Call and type(func.func) is ast.Attribute and func.func.attr in _VERBS:  # type: ignore[attr-defined]
         return "route-call"  # `app.get("/ping")(ping)`
-    if isinstance(func, ast.Attribute):
-        attr = func.attr
+    if kind is ast.Attribute:
+        attr = func.attr  # type: ignore[attr-defined]
         if attr in ADD_ROUTE:
             return "add-route"
         if attr in ADD_WEBSOCKET:
@@ -151,11 +165,40 @@ def _interesting_call(call: ast.Call) -> str | None:
             return "include"
         if attr in (MOUNT, HOST):
             return "mount"
-    if any(isinstance(arg, ast.Name | ast.Attribute) for arg in call.args) or any(
-        isinstance(kw.value, ast.Name | ast.Attribute) for kw in call.keywords
-    ):
-        return "pass"
+    for arg in call.args:
+        if type(arg) is ast.Name or type(arg) is ast.Attribute:
+            return "pass"
+    for keyword in call.keywords:
+        if type(keyword.value) is ast.Name or type(keyword.value) is ast.Attribute:
+            return "pass"
     return None
+
+
+class _Fields(NamedTuple):
+    own: tuple[str, ...]  # fields that may hold expressions (or other nodes, not statements)
+    blocks: tuple[str, ...]  # of a statement: fields that hold statements, handlers, cases
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+# Fields that hold no node worth a visit: names, numbers, flags, contexts and operators.
+_NO_NODES = frozenset(
+    {"id", "attr", "arg", "name", "module", "level", "is_async", "simple", "type_comment"}
+    | {"kind", "conversion", "ctx", "op", "ops"}
+)
+_FIELDS: dict[type, _Fields] = {}
+
+
+def _fields(kind: type) -> _Fields:
+    """The fields of a node type to walk (none for values that are not nodes)."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        names = getattr(kind, "_fields", ()) if issubclass(kind, ast.AST) else ()
+        # `body` and `orelse` of an expression (`a if b else c`) are expressions.
+        block_names = _BLOCKS if issubclass(kind, ast.stmt) else ()
+        own = tuple(name for name in names if name not in block_names and name not in _NO_NODES)
+        blocks = tuple(name for name in block_names if name in names)  # handlers last
+        found = _FIELDS[kind] = _Fields(own, blocks)
+    return found
 
 
 class _Summary:
@@ -181,38 +224,37 @@ class _Summary:
             self.statement(statement, scope, class_name)
 
     def statement(self, node: ast.stmt, scope: str, class_name: str | None) -> None:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            self.function(node, scope, class_name)
+        kind = type(node)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            self.function(node, scope, class_name)  # type: ignore[arg-type]
             return
-        if isinstance(node, ast.ClassDef):
-            self.class_def(node, scope)
+        if kind is ast.ClassDef:
+            self.class_def(node, scope)  # type: ignore[arg-type]
             return
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            self.import_(node, scope)
+        if kind is ast.Import or kind is ast.ImportFrom:
+            self.import_(node, scope)  # type: ignore[arg-type]
             return
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                self.assign(target, node.value, None, scope, class_name)
-        elif isinstance(node, ast.AnnAssign):
-            self.assign(node.target, node.value, node.annotation, scope, class_name)
-        elif isinstance(node, ast.With | ast.AsyncWith):
-            for item in node.items:
+        if kind is ast.Assign:
+            for target in node.targets:  # type: ignore[attr-defined]
+                self.assign(target, node.value, None, scope, class_name)  # type: ignore[attr-defined]
+        elif kind is ast.AnnAssign:
+            self.assign(node.target, node.value, node.annotation, scope, class_name)  # type: ignore[attr-defined]
+        elif kind is ast.With or kind is ast.AsyncWith:
+            for item in node.items:  # type: ignore[attr-defined]
                 if item.optional_vars is not None:
                     self.assign(item.optional_vars, item.context_expr, None, scope, class_name)
-        elif isinstance(node, ast.Return) and node.value is not None and scope:
+        elif kind is ast.Return and node.value is not None and scope:  # type: ignore[attr-defined]
             self.data["functions"].get(scope, {}).setdefault("returns_values", []).append(
-                to_expr(node.value)
+                to_expr(node.value)  # type: ignore[attr-defined]
             )
-        self.expressions(node, scope)
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            children = getattr(node, field, None)
-            if not children:
-                continue
-            for child in children:
+        fields = _fields(kind)
+        self._expressions_of(node, fields.own, scope)
+        for field in fields.blocks:
+            for child in getattr(node, field):
                 if isinstance(child, ast.stmt):
                     self.statement(child, scope, class_name)
                 else:  # except handlers and match cases hold statements
-                    self.block(getattr(child, "body", []), scope, class_name)
+                    self.block(child.body, scope, class_name)
 
     def import_(self, node: ast.Import | ast.ImportFrom, scope: str) -> None:
         names = self.data["scopes"][scope]["names"] if scope else None
@@ -337,31 +379,41 @@ class _Summary:
 
     # -- calls -----------------------------------------------------------------------------
 
-    def expressions(self, node: ast.AST, scope: str) -> None:
+    def expressions(self, node: ast.expr, scope: str) -> None:
+        """Every call in an expression."""
+        self._walk([node], scope)
+
+    def _expressions_of(self, node: ast.stmt, fields: tuple[str, ...], scope: str) -> None:
         """Every call in the statement's own expressions (not in nested statements)."""
-        stack: list[ast.AST] = [node] if isinstance(node, ast.expr) else []
-        if not stack:
-            for field, value in ast.iter_fields(node):
-                if field in ("body", "orelse", "finalbody", "handlers", "cases"):
-                    continue
-                if isinstance(value, ast.AST):
-                    stack.append(value)
-                elif isinstance(value, list):
-                    stack.extend(item for item in value if isinstance(item, ast.AST))
+        stack: list[Any] = []
+        for field in fields:
+            value = getattr(node, field)
+            if type(value) is list:
+                stack.extend(value)
+            elif value is not None:
+                stack.append(value)
+        self._walk(stack, scope)
+
+    def _walk(self, stack: list[Any], scope: str) -> None:
         while stack:
             current = stack.pop()
             kind = type(current)
             if kind is ast.Name or kind is ast.Constant or kind is ast.Lambda:
                 continue
             if kind is ast.Attribute:
-                stack.append(current.value)  # type: ignore[attr-defined]
+                stack.append(current.value)
             elif kind is ast.Call:
-                self.call(current, scope)  # type: ignore[arg-type]
-                stack.append(current.func)  # type: ignore[attr-defined]
-                stack.extend(current.args)  # type: ignore[attr-defined]
-                stack.extend(k.value for k in current.keywords)  # type: ignore[attr-defined]
+                self.call(current, scope)
+                stack.append(current.func)
+                stack.extend(current.args)
+                stack.extend(k.value for k in current.keywords)
             else:
-                stack.extend(ast.iter_child_nodes(current))
+                for field in _fields(kind).own:  # nothing for str, None and other values
+                    value = getattr(current, field)
+                    if type(value) is list:
+                        stack.extend(value)
+                    elif value is not None:
+                        stack.append(value)
 
     def call(self, node: ast.Call, scope: str) -> None:
         function = self.data["functions"].get(scope)
@@ -422,7 +474,7 @@ class _Summary:
         if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
             return
         verb = decorator.func.attr
-        if verb not in ROUTE_VERBS | WEBSOCKET_VERBS:
+        if verb not in _VERBS:
             return
         where = {"scope": scope, "line": decorator.lineno, "decorator": position}
         self.route(decorator, verb, ["def", qualname], where)

@@ -100,7 +100,9 @@ class CorsWildcardOrigin(Rule):
     )
 
     def screen(self, facts: Facts) -> bool:
-        return _CORS_MIDDLEWARE.named(facts)
+        # By default only a call given `allow_credentials=` can be reported.
+        credentials = self.settings["without-credentials"] or "allow_credentials" in facts.keywords
+        return credentials and _CORS_MIDDLEWARE.named(facts)
 
     def check(self, model: FileModel) -> Iterator[Finding]:
         for site in model.calls:
