@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from fastapi_lint.project.build import build_index
 from fastapi_lint.project.index import Func
 from fastapi_lint.project.reach import MAX_CHAIN, reach
+from fastapi_lint.project.summary import summarize
 
 from .conftest import project
 
@@ -100,6 +102,32 @@ def rows():
         tmp_path, {"app/__init__.py": "", "app/main.py": ROUTE, "app/helpers.py": helpers}
     )
     assert _check(run_cli, root, "--select", "FAPI202") == []
+
+
+def test_the_summary_knows_which_functions_are_generators():
+    """`yield` in a function's own body makes it a generator; in a nested function, a class
+    body or a lambda it does not."""
+    summary = summarize(
+        ast.parse(
+            "def rows():\n"
+            "    x = yield 1\n"
+            "def more():\n"
+            "    if True:\n"
+            "        return (yield from rows())\n"
+            "def outer():\n"
+            "    def inner():\n"
+            "        yield\n"
+            "    f = lambda: (yield)\n"
+            "    class C:\n"
+            "        def gen(self):\n"
+            "            yield self\n"
+            "    return inner\n"
+            "async def stream():\n"
+            "    yield b''\n"
+        )
+    )
+    generators = {name for name, data in summary["functions"].items() if data["generator"]}
+    assert generators == {"rows", "more", "outer.inner", "outer.C.gen", "stream"}
 
 
 def test_reach_is_computed_once_per_index(tmp_path):

@@ -196,6 +196,18 @@ def test_facts_put_calls_in_the_frame_that_runs_them():
     assert scopes == {"handler", "handler.Local"}
 
 
+def test_awaited_calls_are_no_sites_for_blocking_helpers():
+    """FAPI202 reports no awaited call: only the others are resolved through the index."""
+    facts = _facts(
+        "async def handler(db):\n"
+        "    await db.fetch()\n"
+        "    await (helper())\n"
+        "    rows = compute(await db.fetch())\n"
+    )
+    assert [callee for callee, _ in facts.async_sites] == [["name", "compute"]]
+    assert {"fetch", "helper", "compute"} <= facts.async_calls  # other rules see them all
+
+
 def test_facts_keep_names_of_quoted_annotations_and_short_strings():
     facts = _facts(
         "def f(app: 'Optional[FastAPI]', s: \"sqlalchemy.orm.Session\") -> 'Response':\n"

@@ -12,7 +12,7 @@ return a model, or `self` in a method of a model.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -104,8 +104,13 @@ def in_version_branch(model: FileModel, node: cst.CSTNode) -> bool:
     `if is_v2_model(m):`, `if hasattr(m, "model_dump"):`), or an `except AttributeError` /
     `except ImportError` handler (`try: m.model_dump() except AttributeError: m.dict()`)."""
     memo = _memo(model)
+    if isinstance(node, cst.BaseStatement):  # never inside an expression: the statements tell
+        if memo.guarded_statements is None:
+            found = _guarded_nodes(_statements(model.module))
+            memo.guarded_statements = frozenset(id(inner) for inner in found)
+        return id(node) in memo.guarded_statements
     if memo.guarded is None:
-        memo.guarded = frozenset(id(inner) for inner in _guarded_nodes(model.module))
+        memo.guarded = frozenset(id(inner) for inner in _guarded_nodes(walk(model.module)))
     return id(node) in memo.guarded
 
 
@@ -113,8 +118,9 @@ _VERSION_WORDS = frozenset({"pydantic", "version", "v1", "v2"})
 _FALLBACK_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError"})
 
 
-def _guarded_nodes(module: cst.Module) -> Iterator[cst.CSTNode]:
-    for node in walk(module):
+def _guarded_nodes(nodes: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """What lies in the version branches among `nodes` (and everything under them)."""
+    for node in nodes:
         if isinstance(node, cst.If | cst.IfExp) and _mentions_version(node.test):
             branches = [node.body, node.orelse]
         elif isinstance(node, cst.ExceptHandler) and _catches_fallback(node):
@@ -172,6 +178,7 @@ class _Memo:
     local: dict[cst.ClassDef, _ClassFacts] = field(default_factory=dict)
     project: dict[str, _ClassFacts] = field(default_factory=dict)
     guarded: frozenset[int] | None = None  # ids of the nodes in version branches
+    guarded_statements: frozenset[int] | None = None  # the same, found from statements alone
 
 
 def _memo(model: FileModel) -> _Memo:
@@ -638,6 +645,26 @@ def walk(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
         node = pending.pop()
         yield node
         pending.extend(children(node))
+
+
+def _statements(module: cst.Module) -> Iterator[cst.CSTNode]:
+    """Every statement of the module, with what holds statements (blocks, `else`, `except`,
+    `finally`, `case`): `walk` without expressions."""
+    holders = (
+        cst.BaseCompoundStatement,
+        cst.SimpleStatementLine,
+        cst.IndentedBlock,
+        cst.Else,
+        cst.ExceptHandler,
+        cst.ExceptStarHandler,
+        cst.Finally,
+        cst.MatchCase,
+    )
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        yield node
+        pending.extend(child for child in children(node) if isinstance(child, holders))
 
 
 def walk_with_scopes(

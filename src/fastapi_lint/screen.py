@@ -74,7 +74,7 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 _SPECIAL = frozenset(
     {ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom}
     | {ast.keyword, ast.arg, ast.AnnAssign, ast.Return, ast.Expr, ast.Global, ast.Nonlocal}
-    | {ast.MatchAs, ast.MatchStar, ast.MatchMapping, ast.MatchClass}
+    | {ast.MatchAs, ast.MatchStar, ast.MatchMapping, ast.MatchClass, ast.Await}
 )
 _BUILTINS = frozenset(dir(builtins))
 _NOQA = re.compile(rb"noqa", re.IGNORECASE)  # as `suppression` finds directives
@@ -102,8 +102,9 @@ class Facts:
     # dotted name, its first name replaced by what any import of the file binds it to
     # (`time.sleep` for `t.sleep()` after `import time as t`), or a builtin's.
     async_targets: frozenset[str]
-    # The calls inside an `async def` as the project index resolves them: each callee (see
-    # `reach.expression`) with the function or class it runs in.
+    # The calls inside an `async def` that are not awaited (FAPI202 reports no awaited call),
+    # as the project index resolves them: each callee (see `reach.expression`) with the
+    # function or class it runs in.
     async_sites: tuple[tuple[list, str], ...]
     keywords: frozenset[str]  # keyword names of calls (`debug` of `FastAPI(debug=True)`)
     modules: frozenset[str]  # absolute modules imported (`from a.b import c`: `a.b`)
@@ -518,6 +519,7 @@ class _Collector:
         self.bound: dict[str, set[str]] = {}  # local name -> what its imports bind it to
         self.async_chains: set[tuple[str, tuple[str, ...]]] = set()  # called in `async def`s
         self.async_sites: dict[str, tuple[list, str]] = {}  # (callee, scope), by their repr
+        self.awaited: set[int] = set()  # the ids of the calls `await` applies to directly
         self.has_async = self.returns_call = self.statement_calls = False
         self.returned: list[str | None] = []  # last names called in `return f(...)`
         self.bases: list[tuple[str, list[str | None]]] = []  # classes and their bases
@@ -602,6 +604,8 @@ class _Collector:
                 names.add(node.rest)
         elif kind is ast.MatchClass:
             names.update(node.kwd_attrs)
+        elif kind is ast.Await and type(node.value) is ast.Call:
+            self.awaited.add(id(node.value))  # walked next: the stack is last in, first out
         return False
 
     def _function(self, node: Any, context: tuple[bool, bool, str]) -> None:
@@ -650,7 +654,7 @@ class _Collector:
         in_async = context[0]
         if in_async:
             self._async_chain(func)
-            callee = _callee_expression(func)
+            callee = _callee_expression(func) if id(node) not in self.awaited else None
             if callee is not None:
                 self.async_sites.setdefault(repr((callee, context[2])), (callee, context[2]))
         if kind is ast.Name:

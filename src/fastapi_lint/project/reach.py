@@ -17,9 +17,6 @@ or only once) ends the chain.
 
 from __future__ import annotations
 
-import ast
-import io
-import tokenize
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +26,7 @@ from fastapi_lint.project.app_routes import display
 from fastapi_lint.project.blocking_calls import SummaryBlocking
 from fastapi_lint.project.index import Cls, Func, Inst, ProjectIndex
 from fastapi_lint.project.request_path import RequestPath
-from fastapi_lint.project.summary import Expr, parse
+from fastapi_lint.project.summary import Expr
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -85,7 +82,6 @@ class Reach:
         self.calls = SummaryBlocking(index)
         self._edges: dict[Func, _Edges] = {}
         self._chains: dict[Func, Chain | None] = {}
-        self._generators: dict[str, frozenset[str] | None] = {}
         self.request_path = RequestPath(self)
 
     # -- functions -------------------------------------------------------------------------
@@ -193,14 +189,9 @@ class Reach:
         return not self.is_generator(func)
 
     def is_generator(self, func: Func) -> bool:
-        """Whether the function contains `yield`; True when its file cannot be read."""
+        """Whether the function contains `yield` (True when the index does not know it)."""
         data = self.function(func)
-        if data is not None and "generator" in data:
-            return bool(data["generator"])
-        if func.module not in self._generators:
-            self._generators[func.module] = _generator_functions(self.index, func.module)
-        found = self._generators[func.module]
-        return found is None or func.qualname in found
+        return data is None or bool(data["generator"])
 
     # -- chains ----------------------------------------------------------------------------
 
@@ -211,8 +202,8 @@ class Reach:
         return self._chains[func]
 
     def _chain(self, start: Func) -> Chain | None:
-        # Generators are rare and need a parse to spot: the chains are searched without
-        # telling them apart, then searched again without the generators they went through.
+        # Generators are rare: the chains are searched without telling them apart, then
+        # searched again without the generators they went through.
         excluded: set[Func] = set()
         while True:
             found = self._search(start, excluded)
@@ -293,45 +284,3 @@ def expression(node: cst.BaseExpression, calls: int = 1) -> Expr | None:
     for part in reversed(parts):
         expr = ["attr", expr, part]
     return expr
-
-
-# -- generators: the summaries do not record `yield` ------------------------------------------
-
-
-def _generator_functions(index: ProjectIndex, module: str) -> frozenset[str] | None:
-    """The qualified names of the module's functions that contain `yield`; None when the
-    file cannot be read or parsed."""
-    path = index.modules[module].path
-    try:
-        data = path.read_bytes()
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        tree = parse(data.decode(encoding))
-    except (OSError, UnicodeError, SyntaxError, LookupError):
-        return None
-    if tree is None:
-        return None
-    found: set[str] = set()
-    pending: list[tuple[ast.AST, str]] = [(tree, "")]
-    while pending:
-        node, scope = pending.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                qualname = f"{scope}.{child.name}" if scope else child.name
-                if not isinstance(child, ast.ClassDef) and _yields(child):
-                    found.add(qualname)
-                pending.append((child, qualname))
-            else:
-                pending.append((child, scope))
-    return frozenset(found)
-
-
-def _yields(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    pending: list[ast.AST] = list(function.body)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ast.Yield | ast.YieldFrom):
-            return True
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            continue
-        pending.extend(ast.iter_child_nodes(node))
-    return False

@@ -39,7 +39,7 @@ ADD_WEBSOCKET = frozenset({"add_api_websocket_route", "add_websocket_route"})
 INCLUDE = "include_router"
 MOUNT = "mount"
 HOST = "host"
-SUMMARY_VERSION = 2  # part of the summary cache's key
+SUMMARY_VERSION = 3  # part of the summary cache's key
 
 
 def parse(text: str) -> ast.Module | None:
@@ -343,6 +343,7 @@ class _Summary:
             "parent": scope,
             "decorators": decorators,
             "calls": [],  # [callee, line, column] of every call in its body (not nested defs)
+            "generator": False,  # a `yield` in its body (not in nested defs and lambdas)
         }
         names: dict[str, list] = {}
         for arg in every:
@@ -408,6 +409,10 @@ class _Summary:
                 stack.extend(current.args)
                 stack.extend(k.value for k in current.keywords)
             else:
+                if kind is ast.Yield or kind is ast.YieldFrom:
+                    function = self.data["functions"].get(scope)
+                    if function is not None:
+                        function["generator"] = True
                 for field in _fields(kind).own:  # nothing for str, None and other values
                     value = getattr(current, field)
                     if type(value) is list:
