@@ -24,8 +24,9 @@ lets through is parsed. The output is the same either way (`tests/test_screen.py
 `bench/screen_check.py` over the corpus).
 
 Facts the index knows (`InProject`: rows of the route table in the file, the request path,
-FAPI202's chains to blocking calls) are asked of it only when a rule needs them; what they
-make, the engine's workers inherit (see `runner._before_forking`).
+FAPI202's chains to blocking calls) are asked of it only when a rule needs them. The
+engine's workers fork once the screen lets the first files through (`runner.Checking`):
+they inherit the analyses `Rule.prepare` made before, not what the screen finds after.
 """
 
 from __future__ import annotations

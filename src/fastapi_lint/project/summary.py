@@ -386,16 +386,10 @@ class _Summary:
 
     def _expressions_of(self, node: ast.stmt, fields: tuple[str, ...], scope: str) -> None:
         """Every call in the statement's own expressions (not in nested statements)."""
-        stack: list[Any] = []
-        for field in fields:
-            value = getattr(node, field)
-            if type(value) is list:
-                stack.extend(value)
-            elif value is not None:
-                stack.append(value)
-        self._walk(stack, scope)
+        self._walk([getattr(node, field) for field in fields], scope)
 
     def _walk(self, stack: list[Any], scope: str) -> None:
+        """Every call under the nodes on `stack` (or in lists of nodes on it)."""
         while stack:
             current = stack.pop()
             kind = type(current)
@@ -408,17 +402,15 @@ class _Summary:
                 stack.append(current.func)
                 stack.extend(current.args)
                 stack.extend(k.value for k in current.keywords)
+            elif kind is list:
+                stack.extend(current)
             else:
                 if kind is ast.Yield or kind is ast.YieldFrom:
                     function = self.data["functions"].get(scope)
                     if function is not None:
                         function["generator"] = True
-                for field in _fields(kind).own:  # nothing for str, None and other values
-                    value = getattr(current, field)
-                    if type(value) is list:
-                        stack.extend(value)
-                    elif value is not None:
-                        stack.append(value)
+                # Nothing for None, strings and other values that are no nodes.
+                stack.extend([getattr(current, field) for field in _fields(kind).own])
 
     def call(self, node: ast.Call, scope: str) -> None:
         function = self.data["functions"].get(scope)
