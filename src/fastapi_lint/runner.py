@@ -47,6 +47,11 @@ if TYPE_CHECKING:
 FILES_PER_WORKER = 4
 # Chunks per worker: enough that the workers finish together, few enough to cost little IPC.
 CHUNKS_PER_WORKER = 8
+# Candidates left to screen at most when the workers fork: each one the screen reads after
+# the fork copies the pages it touches (copy on write), about 16 kB (on the whole corpus,
+# forking before its last 2,400 candidates cost 38 MiB more), so a large project forks
+# late in its screen.
+SCREENED_AFTER_FORK = 500
 # Worker crashes in a row after which the files left are given up (see _isolate).
 MAX_CRASHES = 3
 
@@ -179,7 +184,8 @@ class Checking:
     share the first chunks and are parsed one after the other in one worker, not at the same
     time in all of them (a LibCST tree takes about 500 times its file's size); the last
     chunks, small, let the workers finish together. The pool starts with the first chunk
-    once enough files are expected for two workers (FILES_PER_WORKER each)."""
+    once enough files are expected for two workers (FILES_PER_WORKER each), and no more than
+    SCREENED_AFTER_FORK candidates are left to screen (the memory it costs)."""
 
     def __init__(self, job: Job, jobs: int, candidates: Sequence[Item]) -> None:
         self.job = job
@@ -199,19 +205,20 @@ class Checking:
         """A candidate, screened: to `check`, or not."""
         self._left.add(item, -1)
         self._offered.add(item)
-        if not check:
-            return
+        if check:
+            self._add(item)
+        if self._pool is None and self._ready and self._left.files <= SCREENED_AFTER_FORK:
+            self._start(min(self.jobs, self._expected().files // FILES_PER_WORKER))
+        self._submit_ready()
+
+    def _add(self, item: Item) -> None:
         self._passed.add(item)
         self.items.append(item)
         self._chunk.append(item)
         self._filled += item[2]
-        expected = self._expected()
-        if self._filled >= expected.size // (self.jobs * CHUNKS_PER_WORKER):
+        if self._filled >= self._expected().size // (self.jobs * CHUNKS_PER_WORKER):
             self._ready.append(self._chunk)
             self._chunk, self._filled = [], 0
-            if self._pool is None:
-                self._start(min(self.jobs, expected.files // FILES_PER_WORKER))
-            self._submit_ready()
 
     def finish(self) -> Checked:
         """Every file added, checked: their reports, in the order added."""
@@ -236,6 +243,9 @@ class Checking:
     def __exit__(self, *_: object) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+            # Frozen since the workers forked (see `_before_forking`): until here, this
+            # process's collector had no reason to scan the index either.
+            gc.unfreeze()
 
     @property
     def workers(self) -> int:
@@ -324,9 +334,8 @@ def _before_forking(job: Job) -> None:
 
 
 def _after_forking(job: Job) -> None:
-    """Back to what this process keeps once the workers are forked (they fork with the
-    first chunk): its summaries (for the screen) and its collector's view of its objects."""
-    gc.unfreeze()
+    """Once the workers are forked (with the first chunk), this process, which screens the
+    other files, keeps as many summaries as objects as before."""
     index = job.project.index
     if index is not None:
         index.release_summaries(SUMMARIES_KEPT_BYTES)
