@@ -16,6 +16,7 @@ import pytest
 
 import fastapi_lint
 from fastapi_lint import engine as engine_module
+from fastapi_lint import runner
 from fastapi_lint.api import build_project, lint_paths
 from fastapi_lint.config import load_settings
 from fastapi_lint.rule import Rule
@@ -143,6 +144,27 @@ def test_workers_check_files_while_the_others_are_screened(tmp_path):
     serial = [check_one(engine, job, path).diagnostics for _, path, _ in checking.items]
     assert [report.diagnostics for report in checked.reports] == serial
     assert any(serial)
+
+
+def test_a_large_project_forks_its_workers_late_in_the_screen(tmp_path, monkeypatch):
+    """Each file screened after the workers fork costs memory: they fork once at most
+    SCREENED_AFTER_FORK candidates are left."""
+    monkeypatch.setattr(runner, "SCREENED_AFTER_FORK", 3)
+    sample_project(tmp_path)
+    settings = load_settings(None, cwd=tmp_path)
+    files = sorted(tmp_path.rglob("*.py"))
+    job = Job(settings, build_project(files, settings, None))
+    items = [(n, path, path.stat().st_size) for n, path in enumerate(files)]
+    with Checking(job, 2, items) as checking:
+        for item in items[:-4]:
+            checking.offer(item, check=True)
+        assert checking.workers == 1  # 4 candidates left to screen
+        checking.offer(items[-4], check=False)
+        assert checking.workers == 2
+        for item in items[-3:]:
+            checking.offer(item, check=True)
+        checked = checking.finish()
+    assert [report.path for report in checked.reports] == [*files[:-4], *files[-3:]]
 
 
 def test_a_handful_of_files_is_checked_in_this_process(tmp_path):
