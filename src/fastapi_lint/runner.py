@@ -33,7 +33,7 @@ from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic, FixSummary
 from fastapi_lint.fixes import FileChangedError, unified_diff, write_atomically
 from fastapi_lint.lazy import libcst as cst
-from fastapi_lint.memory import LARGE_FILE, release_freed_memory
+from fastapi_lint.memory import LARGE_FILE, biggest_first_chunks, release_freed_memory
 from fastapi_lint.project.build import SUMMARIES_KEPT_BYTES, WORKER_SUMMARIES_KEPT_BYTES
 from fastapi_lint.report import display_path
 from fastapi_lint.semantic import ProjectModules
@@ -230,7 +230,8 @@ class Checking:
                 engine = build_engine(self.job)
                 reports = [check_one(engine, self.job, path, size) for _, path, size in self.items]
                 return Checked(reports, engine.timings, 1)
-            self._ready = _chunks(self.items, workers)  # all known: the best split
+            # All known: the best split.
+            self._ready = biggest_first_chunks(self.items, workers * CHUNKS_PER_WORKER, _size)
             self._start(workers)
         elif self._chunk:
             self._ready.append(self._chunk)
@@ -304,6 +305,10 @@ class Checking:
                 timings.add(chunk_timings)
         assert all(report is not None for report in reports)
         return Checked(reports, timings, self._workers)  # type: ignore[arg-type]
+
+
+def _size(item: Item) -> int:
+    return item[2]
 
 
 @dataclass
@@ -381,23 +386,3 @@ def _pool(job: Job, workers: int) -> ProcessPoolExecutor:
         initializer=_start_worker,
         initargs=(job,),
     )
-
-
-def _chunks(items: Sequence[Item], workers: int) -> list[list[Item]]:
-    """About CHUNKS_PER_WORKER chunks per worker, of about equal size in bytes, the biggest
-    files first: the last chunks to finish are small, so the workers finish together, and the
-    biggest files (a LibCST tree takes about 500 times the file's size) are parsed one after
-    the other in one worker rather than at the same time in all of them."""
-    budget = max(sum(size for _, _, size in items) // (workers * CHUNKS_PER_WORKER), 1)
-    chunks: list[list[Item]] = []
-    current: list[Item] = []
-    filled = 0
-    for item in sorted(items, key=lambda item: -item[2]):
-        current.append(item)
-        filled += item[2]
-        if filled >= budget:
-            chunks.append(current)
-            current, filled = [], 0
-    if current:
-        chunks.append(current)
-    return chunks

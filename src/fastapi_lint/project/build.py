@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import fastapi_lint
-from fastapi_lint.memory import collector_paused
+from fastapi_lint.memory import biggest_first_chunks, collector_paused
 from fastapi_lint.project.index import ModuleInfo, ProjectIndex, import_entries
 from fastapi_lint.project.layout import Layout
 from fastapi_lint.project.summary import SUMMARY_VERSION, parse, summarize
@@ -263,7 +263,7 @@ def _summarise_in_pool(
     """Each module with `_summarised` of its file, made by `workers` forked processes."""
     from concurrent.futures import ProcessPoolExecutor
 
-    chunks = _chunks(modules, workers * 8)
+    chunks = biggest_first_chunks(modules, workers * 8, lambda info: info.stamp[0])
     paths = [[str(info.path) for info in chunk] for chunk in chunks]
     method = "fork" if sys.platform == "linux" else None
     context = multiprocessing.get_context(method)
@@ -273,23 +273,6 @@ def _summarise_in_pool(
             meanwhile()
         for chunk, made in zip(chunks, results, strict=True):
             yield from zip(chunk, marshal.loads(made), strict=True)
-
-
-def _chunks(modules: list[ModuleInfo], count: int) -> list[list[ModuleInfo]]:
-    """About `count` chunks of about equal size in bytes, the biggest files first: the
-    biggest files (an `ast` tree takes about a hundred times its file's size) go one after
-    the other to one worker, not at the same time to all of them; the last chunks, small,
-    let the workers finish together."""
-    budget = max(sum(info.stamp[0] for info in modules) // count, 1)
-    chunks: list[list[ModuleInfo]] = [[]]
-    filled = 0
-    for info in sorted(modules, key=lambda info: -info.stamp[0]):
-        if filled >= budget:
-            chunks.append([])
-            filled = 0
-        chunks[-1].append(info)
-        filled += info.stamp[0]
-    return chunks
 
 
 def _summarise_files(paths: list[str]) -> bytes:
