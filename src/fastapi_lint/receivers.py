@@ -26,6 +26,7 @@ from fastapi_lint.semantic import (
     Scope,
     is_none,
     string_value,
+    union_members,
 )
 
 _MAX_DEPTH = 40  # expression nesting we follow (`p / "a" / "b"`, `client.db.users`)
@@ -405,13 +406,7 @@ class Receivers:
         self, members: list[cst.BaseExpression], scope: Scope, depth: int
     ) -> SyncType | None:
         """`X | None`: the one member that is not None (nested `|` are flattened)."""
-        flat: list[cst.BaseExpression] = []
-        while members:
-            member = members.pop()
-            if isinstance(member, cst.BinaryOperation) and isinstance(member.operator, cst.BitOr):
-                members.extend([member.left, member.right])
-            elif not is_none(member):
-                flat.append(member)
+        flat = [member for item in members for member in union_members(item) if not is_none(member)]
         return self.annotation_type(flat[0], scope, depth + 1) if len(flat) == 1 else None
 
     def _alias(self, annotation: cst.BaseExpression, scope: Scope, depth: int) -> SyncType | None:
