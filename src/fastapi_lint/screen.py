@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi_lint.names import API_ROUTE, DEPENDS, HTTP_METHOD_DECORATORS, SECURITY, canonical
 from fastapi_lint.nesting import nested_too_deeply
+from fastapi_lint.project.summary import NODE_FIELDS, node_fields
 
 if TYPE_CHECKING:
     from fastapi_lint.project.index import ProjectIndex, Row
@@ -63,13 +64,6 @@ _ADD_API_ROUTE = "add_api_route"
 # Identifiers inside strings this short count (quoted annotations such as `"FastAPI"`).
 _SHORT_STRING = 120
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
-# Fields that hold no node to walk: contexts, operators, and the names, numbers and flags
-# the walk reads from their node itself.
-_LEAVES = frozenset(
-    {"ctx", "op", "ops", "type_comment", "kind", "conversion", "id", "attr", "arg", "name"}
-    | {"module", "level", "is_async", "simple", "kwd_attrs", "rest"}
-)
-_FIELDS: dict[type, tuple[str, ...]] = {}
 # The node kinds whose facts `_Collector._special` reads (the walk tests the common ones,
 # names, attributes, calls and constants, first).
 _SPECIAL = frozenset(
@@ -557,11 +551,9 @@ class _Collector:
             # Statements and expressions: their children, in the same context (a class
             # body's `if` still defines classes in the class body). What is not a node
             # (None in a list of dict keys, say) has no fields.
-            fields = _FIELDS.get(kind)
+            fields = NODE_FIELDS.get(kind)  # looked up here first: the walk's hot path
             if fields is None:
-                fields = _FIELDS[kind] = tuple(
-                    field for field in getattr(kind, "_fields", ()) if field not in _LEAVES
-                )
+                fields = node_fields(kind)
             for field in fields:
                 value = getattr(node, field)
                 if type(value) is list:

@@ -174,28 +174,41 @@ def _interesting_call(call: ast.Call) -> str | None:
     return None
 
 
+# Fields that hold no node to walk: names, numbers, flags, contexts and operators.
+_NO_NODES = frozenset(
+    {"id", "attr", "arg", "name", "module", "level", "is_async", "simple", "type_comment"}
+    | {"kind", "conversion", "ctx", "op", "ops", "kwd_attrs", "rest"}
+)
+NODE_FIELDS: dict[type, tuple[str, ...]] = {}  # see `node_fields`
+
+
+def node_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that may hold nodes, in their order (none for values that
+    are no nodes: None, strings). Walks look them up in `NODE_FIELDS` first."""
+    found = NODE_FIELDS.get(kind)
+    if found is None:
+        names = getattr(kind, "_fields", ()) if issubclass(kind, ast.AST) else ()
+        found = NODE_FIELDS[kind] = tuple(name for name in names if name not in _NO_NODES)
+    return found
+
+
 class _Fields(NamedTuple):
     own: tuple[str, ...]  # fields that may hold expressions (or other nodes, not statements)
     blocks: tuple[str, ...]  # of a statement: fields that hold statements, handlers, cases
 
 
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
-# Fields that hold no node worth a visit: names, numbers, flags, contexts and operators.
-_NO_NODES = frozenset(
-    {"id", "attr", "arg", "name", "module", "level", "is_async", "simple", "type_comment"}
-    | {"kind", "conversion", "ctx", "op", "ops"}
-)
 _FIELDS: dict[type, _Fields] = {}
 
 
 def _fields(kind: type) -> _Fields:
-    """The fields of a node type to walk (none for values that are not nodes)."""
+    """`node_fields`, a statement's blocks apart."""
     found = _FIELDS.get(kind)
     if found is None:
-        names = getattr(kind, "_fields", ()) if issubclass(kind, ast.AST) else ()
+        names = node_fields(kind)
         # `body` and `orelse` of an expression (`a if b else c`) are expressions.
         block_names = _BLOCKS if issubclass(kind, ast.stmt) else ()
-        own = tuple(name for name in names if name not in block_names and name not in _NO_NODES)
+        own = tuple(name for name in names if name not in block_names)
         blocks = tuple(name for name in block_names if name in names)  # handlers last
         found = _FIELDS[kind] = _Fields(own, blocks)
     return found
