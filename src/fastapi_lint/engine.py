@@ -278,7 +278,7 @@ class Engine:
         with timings.phase(POSITIONS):
             targets = {finding.node for _, finding in findings}
             targets.update(node for _, f in findings if f.fix for node in f.fix.replacements)
-            result.ranges = node_ranges(result.module, targets)
+            result.ranges = node_ranges(result.module, targets, result.text)
         with timings.phase(SUPPRESSION):
             suppressions = Suppressions.scan(result.text)
             kept = [

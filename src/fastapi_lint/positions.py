@@ -3,9 +3,10 @@
 PositionProvider records a range for every node of the module, which costs about twice the
 parse itself. We only need the ranges of reported nodes, so we replay LibCST's code generation
 with a state that merely counts lines and columns, records the targets, and stops as soon as
-the last target is done. Ranges follow PositionProvider's "syntactic" semantics: leading
-whitespace, comments and enclosing parentheses are not part of a node. `comments` finds every
-comment the same way (for FAPI003, unused-noqa).
+the last target is done. Given the source text, we replay only the top-level statements that
+hold a target, each located by finding its code in the text. Ranges follow PositionProvider's
+"syntactic" semantics: leading whitespace, comments and enclosing parentheses are not part of
+a node. `comments` finds every comment the same way (for FAPI003, unused-noqa).
 
 This module subclasses LibCST's code generation state at import time, so it loads LibCST:
 only the engine imports it at module level.
@@ -21,6 +22,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from fastapi_lint.diagnostics import LINE_BREAK, Position
+from fastapi_lint.semantic import children
 
 __all__ = ["LINE_BREAK", "Comment", "comments", "node_ranges"]
 _ORIGIN = Position(1, 1)
@@ -81,13 +83,37 @@ class _CountingState(CodegenState):
                 raise _AllTargetsFound
 
 
-def node_ranges(
-    module: cst.Module, nodes: Iterable[cst.CSTNode]
-) -> dict[cst.CSTNode, tuple[Position, Position]]:
-    """Map each node to its (start, end) position; end is exclusive, as in ruff."""
+@dataclass
+class _PrefixState(_CountingState):
+    """Counts from the start of one top-level statement and keeps the code generated."""
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+        super().add_indent_tokens()
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self._advance(value)
+
+
+Ranges = dict[cst.CSTNode, tuple[Position, Position]]
+# Code generation recurses, about two frames per level of the tree: replaying a statement
+# nested some 450 levels deep exceeds the recursion limit, and the engine reports the file as
+# nested too deeply. A statement deeper than this is not skipped but replayed with the rest,
+# so that skipping statements never hides that.
+_MAX_SKIPPED_DEPTH = 100
+
+
+def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode], text: str = "") -> Ranges:
+    """Map each node to its (start, end) position; end is exclusive, as in ruff. `text`, the
+    module's code, lets us skip the statements that hold no target."""
     targets = frozenset(nodes)
     if not targets:
         return {}
+    if text and "\r" not in text:  # lines are counted as code generation counts them
+        ranges = _by_statement(module, targets, text)
+        if ranges is not None:
+            return ranges
     state = _CountingState(
         default_indent=module.default_indent,
         default_newline=module.default_newline,
@@ -96,6 +122,83 @@ def node_ranges(
     with suppress(_AllTargetsFound):  # raised as soon as the last target is recorded
         module._codegen(state)
     return state.ranges
+
+
+def _by_statement(module: cst.Module, targets: frozenset[cst.CSTNode], text: str) -> Ranges | None:
+    """The ranges from replaying only the top-level statements that hold targets; None when a
+    target is outside them, a statement's code is not found exactly once in `text`, or a
+    statement before the last target is nested too deeply to skip safely."""
+    remaining = set(targets)
+    ranges: Ranges = {}
+    for statement in module.body:
+        held = _held(statement, remaining)
+        if held is None:
+            return None
+        if not held:
+            continue
+        found = _statement_ranges(module, statement, frozenset(held), text)
+        if found is None:
+            return None
+        ranges.update(found)
+        remaining -= held
+        if not remaining:
+            return ranges
+    return None  # e.g. the module itself
+
+
+def _held(statement: cst.CSTNode, targets: set[cst.CSTNode]) -> set[cst.CSTNode] | None:
+    """The targets in the statement's subtree, walking only the nodes that may hold code (the
+    nodes we report do); None when the walk goes deeper than `_MAX_SKIPPED_DEPTH`."""
+    held = set()
+    stack = [(statement, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > _MAX_SKIPPED_DEPTH:
+            return None
+        if node in targets:
+            held.add(node)
+            if len(held) == len(targets):
+                break
+        stack.extend((child, depth + 1) for child in children(node))
+    return held
+
+
+def _statement_ranges(
+    module: cst.Module, statement: cst.CSTNode, targets: frozenset[cst.CSTNode], text: str
+) -> Ranges | None:
+    state = _PrefixState(
+        default_indent=module.default_indent,
+        default_newline=module.default_newline,
+        targets=targets,
+    )
+    with suppress(_AllTargetsFound):
+        statement._codegen(state)
+    # A top-level statement starts a line. If its code up to the last target, or else its
+    # whole code, starts exactly one line of the text, that line is where the statement is.
+    start = _only_line_start(text, "".join(state.tokens))
+    if start is None:
+        start = _only_line_start(text, module.code_for_node(statement))
+        if start is None:
+            return None
+    offset = text.count("\n", 0, start)
+    return {
+        node: (
+            Position(first.line + offset, first.column),
+            Position(last.line + offset, last.column),
+        )
+        for node, (first, last) in state.ranges.items()
+    }
+
+
+def _only_line_start(text: str, code: str) -> int | None:
+    """The offset of the one line of `text` that starts with `code`, if only one does."""
+    if text.startswith(code):
+        start = 0
+    else:
+        start = text.find("\n" + code) + 1
+        if not start:
+            return None
+    return start if text.find("\n" + code, start) == -1 else None
 
 
 @dataclass(frozen=True)
