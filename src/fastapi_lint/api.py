@@ -128,8 +128,9 @@ def lint_paths(
     run_timings = Timings()
     started = time.perf_counter()
     discovery = _discover(paths, settings)
-    # The index and the screen make no cycles: the collector would only slow them down.
-    with collector_paused():
+    # The index and the screen make no cycles: the collector would only slow them down. What
+    # they leave lives until the end of the run: frozen, until `Checking` ends.
+    with collector_paused(freeze=True):
         with run_timings.phase(INDEX):
             project = build_project(
                 discovery.files,
@@ -191,7 +192,7 @@ def lint_paths(
     if screen and not screen_disabled():
         screening = _Screening(project, settings, cache, with_edits, run)
     with Checking(job, jobs or default_jobs(), candidates) as checking:
-        with collector_paused():
+        with collector_paused(freeze=True):
             for index, path, size in sorted(candidates, key=lambda item: -item[2]):
                 skipped = screening is not None and screening.skips(path)
                 if skipped:

@@ -33,7 +33,12 @@ from fastapi_lint.config import Settings
 from fastapi_lint.diagnostics import Diagnostic, FixSummary
 from fastapi_lint.fixes import FileChangedError, unified_diff, write_atomically
 from fastapi_lint.lazy import libcst as cst
-from fastapi_lint.memory import LARGE_FILE, biggest_first_chunks, release_freed_memory
+from fastapi_lint.memory import (
+    LARGE_FILE,
+    biggest_first_chunks,
+    check_collected,
+    release_freed_memory,
+)
 from fastapi_lint.project.build import SUMMARIES_KEPT_BYTES, WORKER_SUMMARIES_KEPT_BYTES
 from fastapi_lint.report import display_path
 from fastapi_lint.semantic import ProjectModules
@@ -89,6 +94,13 @@ def build_engine(job: Job) -> Engine:
 def check_one(engine: Engine, job: Job, path: Path, size: int = 0) -> FileReport:
     """Check (or fix) one file; a bug of ours becomes an internal error, never a crash.
     `size`: its size as listed (a large file's parse leaves memory to hand back)."""
+    report = check_collected(lambda: _report(engine, job, path))
+    if size >= LARGE_FILE:
+        release_freed_memory()  # what LibCST's native parser used for it
+    return report
+
+
+def _report(engine: Engine, job: Job, path: Path) -> FileReport:
     report = FileReport(path)
     try:
         if job.fix is not None:
@@ -99,8 +111,6 @@ def check_one(engine: Engine, job: Job, path: Path, size: int = 0) -> FileReport
     except Exception as error:  # a bug of ours must not stop the run
         report.errors.append(f"{path}: internal error: {type(error).__name__}: {error}")
         report.digest = None
-    if size >= LARGE_FILE:
-        release_freed_memory()  # what LibCST's native parser used for it
     return report
 
 
@@ -244,9 +254,10 @@ class Checking:
     def __exit__(self, *_: object) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
-            # Frozen since the workers forked (see `_before_forking`): until here, this
-            # process's collector had no reason to scan the index either.
-            gc.unfreeze()
+        # Frozen since the workers forked (see `_before_forking`), or since the index was
+        # built and the files were screened (`lint_paths`): until here, this process's
+        # collector had no reason to scan them.
+        gc.unfreeze()
 
     @property
     def workers(self) -> int:
