@@ -26,6 +26,7 @@ from fastapi_lint.semantic import children
 
 __all__ = ["LINE_BREAK", "Comment", "comments", "node_ranges"]
 _ORIGIN = Position(1, 1)
+Ranges = dict[cst.CSTNode, tuple[Position, Position]]  # (start, end), end exclusive
 
 
 class _AllTargetsFound(Exception):
@@ -35,7 +36,7 @@ class _AllTargetsFound(Exception):
 @dataclass
 class _CountingState(CodegenState):
     targets: frozenset[cst.CSTNode] = frozenset()
-    ranges: dict[cst.CSTNode, tuple[Position, Position]] = field(default_factory=dict)
+    ranges: Ranges = field(default_factory=dict)
     line: int = 1
     column: int = 0  # 0-based while counting; reported 1-based
     _starts: dict[cst.CSTNode, Position] = field(default_factory=dict)
@@ -96,7 +97,6 @@ class _PrefixState(_CountingState):
         self._advance(value)
 
 
-Ranges = dict[cst.CSTNode, tuple[Position, Position]]
 # Code generation recurses, about two frames per level of the tree: replaying a statement
 # nested some 450 levels deep exceeds the recursion limit, and the engine reports the file as
 # nested too deeply. A statement deeper than this is not skipped but replayed with the rest,
@@ -206,7 +206,7 @@ class Comment:
     node: cst.Comment
     parent: cst.TrailingWhitespace | cst.EmptyLine
     start: Position
-    ranges: dict[cst.CSTNode, tuple[Position, Position]]  # of the comment and of its parent
+    ranges: Ranges  # of the comment and of its parent
 
 
 @dataclass
